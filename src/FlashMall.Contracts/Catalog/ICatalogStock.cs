@@ -1,0 +1,16 @@
+namespace FlashMall.Contracts.Catalog;
+
+/// <summary>What another module may know about a SKU, taken at one moment.</summary>
+public sealed record SkuSnapshot(Guid SkuId, Guid ProductId, string ProductName, string Code, long Price, int Stock);
+
+/// <summary>The Catalog module's answers and stock moves for other modules (they never touch its tables).</summary>
+public interface ICatalogStock
+{
+    Task<SkuSnapshot?> FindSkuAsync(Guid skuId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes <paramref name="quantity"/> units out of the SKU's free stock (e.g. for a flash sale to hold);
+    /// false, and nothing changed, when fewer are free.
+    /// </summary>
+    Task<bool> TryHoldBackAsync(Guid skuId, int quantity, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,26 @@
+using FlashMall.Kernel.Caching;
+using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Persistence;
+using FlashMall.Kernel.Problems;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace FlashMall.Kernel.Hosting;
+
+public static class KernelRegistration
+{
+    /// <summary>The cross-cutting services every module relies on.</summary>
+    public static IHostApplicationBuilder AddKernel(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<IIdGenerator, TimeOrderedIdGenerator>();
+        builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
+        builder.Services.AddHostedService<StartupTaskRunner>();
+        builder.AddProblemResponses();
+        builder.AddDatabase();
+        builder.AddTwoTierCache();
+        builder.AddRequestRateLimiting();
+        return builder;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using FlashMall.Kernel.Problems;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace FlashMall.Kernel.Http;
+
+/// <summary><c>RateLimiting:Enabled</c>: <c>false</c> lifts request-rate limits (never lockout or per-sale limits) for trusted load tests.</summary>
+public sealed class RateLimitingOptions
+{
+    public const string SectionName = "RateLimiting";
+
+    public bool Enabled { get; set; } = true;
+}
+
+public static class RateLimitingRegistration
+{
+    public static IHostApplicationBuilder AddRequestRateLimiting(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.SectionName);
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = async (context, cancellationToken) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                }
+                await Problems.Problems.TooManyRequests(ProblemCodes.RateLimited, "Too many requests; retry after the given delay.")
+                    .ExecuteAsync(context.HttpContext);
+            };
+        });
+        return builder;
+    }
+
+    /// <summary>A sliding-window limit per client IP, lifted when <c>RateLimiting:Enabled=false</c>.</summary>
+    public static RateLimiterOptions AddPerIpPolicy(this RateLimiterOptions options, string policyName, IConfiguration configuration, int permitsPerMinute) =>
+        options.AddPolicy(policyName, context =>
+        {
+            var enabled = configuration.GetValue($"{RateLimitingOptions.SectionName}:{nameof(RateLimitingOptions.Enabled)}", true);
+            if (!enabled)
+            {
+                return RateLimitPartition.GetNoLimiter("disabled");
+            }
+            var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            return RateLimitPartition.GetSlidingWindowLimiter(ip, _ => new SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = permitsPerMinute,
+                Window = TimeSpan.FromMinutes(1),
+                SegmentsPerWindow = 6,
+                QueueLimit = 0,
+            });
+        });
+}

@@ -1,0 +1,252 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using FlashMall.Kernel.Persistence;
+using FlashMall.Kernel.Problems;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace FlashMall.Kernel.Idempotency;
+
+/// <summary>Marks an endpoint as accepting <c>Idempotency-Key</c>.</summary>
+public sealed class IdempotentEndpointMetadata;
+
+public static class IdempotencyEndpointExtensions
+{
+    /// <summary>
+    /// Opts an endpoint into <c>Idempotency-Key</c> handling. The endpoint's effect must be saved
+    /// through <typeparamref name="TContext"/>, so the answer is stored in the same transaction.
+    /// </summary>
+    public static TBuilder WithIdempotency<TBuilder, TContext>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+        where TContext : DbContext
+    {
+        builder.WithMetadata(new IdempotentEndpointMetadata());
+        builder.AddEndpointFilter<TBuilder, IdempotencyFilter<TContext>>();
+        return builder;
+    }
+
+    /// <summary>Buffers the body of requests that carry a key, so its hash can be taken after binding.</summary>
+    public static IApplicationBuilder UseIdempotencyKeys(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        if (context.Request.Headers.ContainsKey(IdempotencyFilter.HeaderName)
+            && context.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpointMetadata>() is not null)
+        {
+            context.Request.EnableBuffering();
+        }
+        return next(context);
+    });
+}
+
+public static class IdempotencyFilter
+{
+    public const string HeaderName = "Idempotency-Key";
+    public const string ReplayedHeaderName = "Idempotent-Replayed";
+    public const int MaxKeyLength = 255;
+
+    /// <summary>How long a claim stays "in flight" before a crashed request's key may be taken over.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+}
+
+internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvider clock, ILogger<IdempotencyFilter<TContext>> logger) : IEndpointFilter
+    where TContext : DbContext
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (!http.Request.Headers.TryGetValue(IdempotencyFilter.HeaderName, out var values))
+        {
+            return await next(context);
+        }
+
+        var key = values.ToString();
+        if (key.Length is 0 or > IdempotencyFilter.MaxKeyLength || values.Count != 1 || !key.All(c => c is >= '!' and <= '~'))
+        {
+            return Problems.Problems.BadRequest(ProblemCodes.IdempotencyKeyInvalid,
+                $"{IdempotencyFilter.HeaderName} must be 1-{IdempotencyFilter.MaxKeyLength} visible ASCII characters.");
+        }
+
+        var scope = http.User.FindFirstValue(Http.FlashMallClaims.UserId) ?? "anonymous";
+        var hash = await HashRequestAsync(http.Request);
+        var now = clock.GetUtcNow();
+
+        var refusal = await ClaimAsync(scope, key, hash, now, http.RequestAborted);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        return await RunAndRecordAsync(context, next, scope, key);
+    }
+
+    private async Task<IResult?> ClaimAsync(string scope, string key, byte[] hash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var claim = IdempotencyRecord.Claim(scope, key, hash, now, IdempotencyFilter.Lease);
+        db.Add(claim);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            db.Entry(claim).State = EntityState.Detached;
+        }
+
+        var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
+            .SingleAsync(r => r.Scope == scope && r.Key == key, cancellationToken);
+
+        if (!CryptographicOperations.FixedTimeEquals(existing.RequestHash, hash))
+        {
+            LogKeyReused(logger, scope);
+            return Problems.Problems.Create(StatusCodes.Status422UnprocessableEntity, ProblemCodes.IdempotencyKeyReused,
+                "Idempotency key reused", "This Idempotency-Key was already used with a different request.");
+        }
+
+        if (existing.Completed)
+        {
+            return new ReplayedResult(existing);
+        }
+
+        if (existing.LeaseExpiresAt > now)
+        {
+            return Problems.Problems.Conflict(ProblemCodes.IdempotencyInFlight,
+                "A request with this Idempotency-Key is still being processed; retry shortly.");
+        }
+
+        // The first attempt died without answering (its effect rolled back with it): take the key over.
+        var takenOver = await db.Set<IdempotencyRecord>()
+            .Where(r => r.Scope == scope && r.Key == key && !r.Completed && r.LeaseExpiresAt == existing.LeaseExpiresAt)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseExpiresAt, now + IdempotencyFilter.Lease), cancellationToken);
+        return takenOver == 1
+            ? null
+            : Problems.Problems.Conflict(ProblemCodes.IdempotencyInFlight, "A request with this Idempotency-Key is still being processed; retry shortly.");
+    }
+
+    private async Task<object?> RunAndRecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string scope, string key)
+    {
+        var http = context.HttpContext;
+        var records = db.Set<IdempotencyRecord>();
+        await using var transaction = await db.Database.BeginTransactionAsync(http.RequestAborted);
+        try
+        {
+            var result = await next(context);
+            var captured = await CapturedResponse.ExecuteAsync(result, http);
+            if (captured.Status >= 500)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                await ReleaseAsync(records, scope, key);
+                return captured;
+            }
+
+            await records.Where(r => r.Scope == scope && r.Key == key).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Completed, true)
+                .SetProperty(r => r.ResponseStatus, captured.Status)
+                .SetProperty(r => r.ResponseContentType, captured.ContentType)
+                .SetProperty(r => r.ResponseLocation, captured.Location)
+                .SetProperty(r => r.ResponseBody, captured.Body), http.RequestAborted);
+            await transaction.CommitAsync(http.RequestAborted);
+            return captured;
+        }
+        catch
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+            await ReleaseAsync(records, scope, key);
+            throw;
+        }
+    }
+
+    // A failed attempt leaves no claim behind, so the client's retry runs afresh.
+    private static Task<int> ReleaseAsync(DbSet<IdempotencyRecord> records, string scope, string key) =>
+        records.Where(r => r.Scope == scope && r.Key == key && !r.Completed).ExecuteDeleteAsync(CancellationToken.None);
+
+    private static async Task<byte[]> HashRequestAsync(HttpRequest request)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{request.Method} {request.Path}{request.QueryString}\n"));
+        if (request.Body.CanSeek)
+        {
+            request.Body.Position = 0;
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+            request.Body.Position = 0;
+        }
+        return hash.GetHashAndReset();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency-Key reused with a different request by {Scope}")]
+    private static partial void LogKeyReused(ILogger logger, string scope);
+
+    /// <summary>The first answer, as executed into a buffer, so exactly those bytes can be replayed.</summary>
+    private sealed class CapturedResponse : IResult
+    {
+        public int Status { get; private init; }
+        public string? ContentType { get; private init; }
+        public string? Location { get; private init; }
+        public byte[] Body { get; private init; } = [];
+
+        public static async Task<CapturedResponse> ExecuteAsync(object? result, HttpContext http)
+        {
+            var original = http.Response.Body;
+            using var buffer = new MemoryStream();
+            http.Response.Body = buffer;
+            try
+            {
+                switch (result)
+                {
+                    case IResult r:
+                        await r.ExecuteAsync(http);
+                        break;
+                    case null:
+                        break;
+                    default:
+                        await TypedResults.Ok(result).ExecuteAsync(http);
+                        break;
+                }
+            }
+            finally
+            {
+                http.Response.Body = original;
+            }
+
+            return new CapturedResponse
+            {
+                Status = http.Response.StatusCode,
+                ContentType = http.Response.ContentType,
+                Location = http.Response.Headers.Location.ToString() is { Length: > 0 } location ? location : null,
+                Body = buffer.ToArray(),
+            };
+        }
+
+        public Task ExecuteAsync(HttpContext httpContext) => Body.Length == 0
+            ? Task.CompletedTask
+            : httpContext.Response.Body.WriteAsync(Body, httpContext.RequestAborted).AsTask();
+    }
+
+    private sealed class ReplayedResult(IdempotencyRecord record) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = record.ResponseStatus ?? StatusCodes.Status200OK;
+            response.Headers[IdempotencyFilter.ReplayedHeaderName] = "true";
+            if (record.ResponseContentType is { } contentType)
+            {
+                response.ContentType = contentType;
+            }
+            if (record.ResponseLocation is { } location)
+            {
+                response.Headers.Location = location;
+            }
+            if (record.ResponseBody is { Length: > 0 } body)
+            {
+                await response.Body.WriteAsync(body, httpContext.RequestAborted);
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace FlashMall.Kernel.Persistence;
+
+public static class DatabaseRegistration
+{
+    public const string PostgresConnectionName = "Postgres";
+    public const string SqliteFileName = "flashmall.db";
+
+    /// <summary>Health checks with this tag decide <c>/health/ready</c>.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Binds and validates <c>Database:*</c> and <c>Data:*</c>; a bad value stops start-up.</summary>
+    public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName).ValidateOnStart();
+        builder.Services.AddOptions<DataOptions>().BindConfiguration(DataOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>>(new DatabaseOptionsValidator(builder.Configuration));
+        builder.Services.AddSingleton<IValidateOptions<DataOptions>, DataOptionsValidator>();
+        builder.Services.AddSingleton<DatabaseMigrator>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers a module's DbContext on the configured provider. <typeparamref name="TSqlite"/> and
+    /// <typeparamref name="TPostgres"/> are the provider-specific subclasses that own each
+    /// provider's migrations (EF Core's "one context type per provider" pattern).
+    /// </summary>
+    public static IHostApplicationBuilder AddModuleDbContext<TContext, TSqlite, TPostgres>(this IHostApplicationBuilder builder, string schema)
+        where TContext : DbContext
+        where TSqlite : TContext
+        where TPostgres : TContext
+    {
+        var provider = builder.Configuration.GetValue(
+            $"{DatabaseOptions.SectionName}:{nameof(DatabaseOptions.Provider)}", DatabaseProvider.Sqlite);
+        var configuration = builder.Configuration;
+
+        if (provider == DatabaseProvider.Postgres)
+        {
+            builder.Services.AddDbContext<TContext, TPostgres>(options =>
+                options.UseModulePostgres(configuration.GetConnectionString(PostgresConnectionName), schema));
+        }
+        else
+        {
+            builder.Services.AddDbContext<TContext, TSqlite>((services, options) =>
+                options.UseModuleSqlite(SqliteConnectionString(services.GetRequiredService<IOptions<DataOptions>>().Value), schema));
+        }
+
+        builder.Services.AddSingleton(new ModuleDbContextRegistration(typeof(TContext), schema));
+        builder.Services.AddHealthChecks().AddDbContextCheck<TContext>($"db-{schema}", tags: [ReadyTag]);
+        return builder;
+    }
+
+    public static string SqliteConnectionString(DataOptions data) => new SqliteConnectionStringBuilder
+    {
+        DataSource = Path.Combine(data.FullPath, SqliteFileName),
+        Pooling = true,
+        // Writers queue behind each other for up to this long instead of failing with SQLITE_BUSY.
+        DefaultTimeout = 30,
+    }.ToString();
+
+    /// <summary>The connection string with its password removed, for logs and health output.</summary>
+    public static string Describe(DatabaseProvider provider, IConfiguration configuration, DataOptions data)
+    {
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            return $"SQLite at {Path.Combine(data.FullPath, SqliteFileName)}";
+        }
+        var postgres = new NpgsqlConnectionStringBuilder(configuration.GetConnectionString(PostgresConnectionName));
+        return $"PostgreSQL host={postgres.Host} port={postgres.Port} database={postgres.Database} user={postgres.Username}";
+    }
+}
+
+public sealed record ModuleDbContextRegistration(Type ContextType, string Schema);
+
+internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : IValidateOptions<DatabaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
+    {
+        if (!Enum.IsDefined(options.Provider))
+        {
+            return ValidateOptionsResult.Fail("Database:Provider must be Sqlite or Postgres.");
+        }
+        if (options.Provider == DatabaseProvider.Postgres)
+        {
+            var connectionString = configuration.GetConnectionString(DatabaseRegistration.PostgresConnectionName);
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                return ValidateOptionsResult.Fail("Database:Provider is Postgres but ConnectionStrings:Postgres is empty.");
+            }
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(connectionString);
+            }
+            catch (ArgumentException ex)
+            {
+                // The message names the bad keyword, never the value (it may hold the password).
+                return ValidateOptionsResult.Fail($"ConnectionStrings:Postgres is not a valid Npgsql connection string: {ex.GetType().Name}.");
+            }
+        }
+        return options.SlowQueryThreshold > TimeSpan.Zero
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail("Database:SlowQueryThreshold must be positive.");
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Persistence;
+using FlashMall.Kernel.Problems;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace FlashMall.Server.Hosting;
+
+/// <summary>What every node has regardless of modules: logs, health, OpenAPI, limits, the request pipeline.</summary>
+internal static partial class ServiceDefaults
+{
+    /// <summary>Keeps a listener on ASP.NET Core's activity source so every request has a trace id for logs and problems.</summary>
+    private static readonly ActivityListener RequestActivities = new()
+    {
+        ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+        Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+    };
+
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(options =>
+        {
+            options.IncludeScopes = true;
+            options.UseUtcTimestamp = true;
+            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        ActivitySource.AddActivityListener(RequestActivities);
+
+        builder.Services.AddOptions<ServerRoleOptions>().Configure<IConfiguration>((options, configuration) =>
+            options.Role = configuration["role"] ?? options.Role).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServerRoleOptions>, ServerRoleValidator>();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.DefaultMaxBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+        builder.Services.AddHealthChecks();
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+
+    /// <summary>The middleware order every request goes through; modules only add endpoints.</summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseProblemResponses();
+        app.UseRouting();
+        app.UseRequestBodyLimits();
+        app.UseAuthentication();
+        app.UseRequestLogScope();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseIdempotencyKeys();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(DatabaseRegistration.ReadyTag) });
+        app.MapOpenApi();
+        return app;
+    }
+
+    /// <summary>Every log line of a request carries its request id and, once known, the user id (never more personal data).</summary>
+    private static void UseRequestLogScope(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FlashMall.Request");
+        app.Use(async (context, next) =>
+        {
+            var userId = context.User.FindFirst(FlashMallClaims.UserId)?.Value;
+            using var scope = logger.BeginScope(new Dictionary<string, object?>
+            {
+                ["RequestId"] = context.TraceIdentifier,
+                ["UserId"] = userId,
+            });
+            await next(context);
+        });
+    }
+
+    /// <summary>Logs what this node is and where its data lives; connection strings appear without passwords.</summary>
+    public static void LogStartup(this WebApplication app)
+    {
+        var database = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var data = app.Services.GetRequiredService<IOptions<DataOptions>>().Value;
+        var role = app.Services.GetRequiredService<IOptions<ServerRoleOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FlashMall.Startup");
+        LogNode(logger, role.Role, app.Environment.EnvironmentName, DatabaseRegistration.Describe(database.Provider, app.Configuration, data),
+            string.IsNullOrEmpty(app.Configuration.GetConnectionString("Redis")) ? "in-process" : "in-process + Redis");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "FlashMall node role={Role} environment={Environment} database={Database} cache={Cache}")]
+    private static partial void LogNode(ILogger logger, string role, string environment, string database, string cache);
+}

@@ -1,0 +1,28 @@
+using FlashMall.Accounts;
+using FlashMall.Catalog;
+using FlashMall.FlashSales;
+using FlashMall.Kernel.Hosting;
+using FlashMall.Redis;
+using FlashMall.Server.Hosting;
+
+// The data folder (SQLite WAL, keys) may sit under the content root: don't watch config files.
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
+
+builder.AddServiceDefaults();
+builder.AddKernel();
+builder.AddRedisWhenConfigured();
+
+builder.AddAccounts();
+builder.AddCatalog();
+builder.AddFlashSales();
+
+var app = builder.Build();
+
+app.UseServiceDefaults();
+app.MapAccounts();
+app.MapCatalog();
+
+return await app.RunWithStartupChecksAsync();
+
+/// <summary>Entry point, visible to the API tests' <c>WebApplicationFactory</c>.</summary>
+public partial class Program;

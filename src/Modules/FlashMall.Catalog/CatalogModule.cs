@@ -1,0 +1,31 @@
+using FlashMall.Catalog.Demo;
+using FlashMall.Catalog.Endpoints;
+using FlashMall.Catalog.Persistence;
+using FlashMall.Contracts.Catalog;
+using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Persistence;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace FlashMall.Catalog;
+
+/// <summary>Categories, products, SKUs, prices and regular stock.</summary>
+public static class CatalogModule
+{
+    public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
+    {
+        builder.AddModuleDbContext<CatalogDbContext, CatalogSqliteDbContext, CatalogPostgresDbContext>(CatalogDbContext.Schema);
+        builder.Services.AddScoped<CatalogCache>();
+        builder.Services.AddScoped<ICatalogStock, CatalogStock>();
+        builder.Services.AddStartupTask<DemoCatalog>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapCatalog(this IEndpointRouteBuilder routes)
+    {
+        routes.MapCatalogEndpoints();
+        routes.MapAdminProductEndpoints();
+        return routes;
+    }
+}

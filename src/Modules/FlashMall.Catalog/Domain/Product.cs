@@ -1,0 +1,101 @@
+namespace FlashMall.Catalog.Domain;
+
+internal sealed class Product
+{
+    private readonly List<Sku> _skus = [];
+
+    private Product()
+    {
+    }
+
+    public Guid Id { get; private set; }
+    public string Name { get; private set; } = "";
+    public string Description { get; private set; } = "";
+    public Guid CategoryId { get; private set; }
+    public string Brand { get; private set; } = "";
+    public List<string> Images { get; private set; } = [];
+    /// <summary>The lowest SKU price, kept with the product so lists need no join.</summary>
+    public long MinPrice { get; private set; }
+    public long Sales { get; private set; }
+    public bool Deleted { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public DateTimeOffset UpdatedAt { get; private set; }
+    public IReadOnlyList<Sku> Skus => _skus;
+
+    public string? ImageUrl => Images.Count > 0 ? Images[0] : null;
+
+    public static Product Create(Guid id, ProductDraft draft, Func<Guid> newId, DateTimeOffset now, long sales = 0)
+    {
+        var product = new Product { Id = id, CreatedAt = now, Sales = sales };
+        product.Apply(draft, newId, now);
+        return product;
+    }
+
+    /// <summary>
+    /// Replaces the product's fields and its SKU set: SKUs are matched by code, so an existing
+    /// code keeps its id; codes not in the draft are removed.
+    /// </summary>
+    public void Apply(ProductDraft draft, Func<Guid> newId, DateTimeOffset now)
+    {
+        Name = draft.Name;
+        Description = draft.Description;
+        CategoryId = draft.CategoryId;
+        Brand = draft.Brand;
+        Images = [.. draft.Images];
+        _skus.RemoveAll(sku => !draft.Skus.Any(d => d.Code == sku.Code));
+        foreach (var skuDraft in draft.Skus)
+        {
+            var existing = _skus.Find(s => s.Code == skuDraft.Code);
+            if (existing is null)
+            {
+                _skus.Add(Sku.Create(newId(), Id, skuDraft));
+            }
+            else
+            {
+                existing.Apply(skuDraft);
+            }
+        }
+        MinPrice = _skus.Min(s => s.Price);
+        UpdatedAt = now;
+    }
+
+    public void Delete(DateTimeOffset now)
+    {
+        Deleted = true;
+        UpdatedAt = now;
+    }
+}
+
+internal sealed class Sku
+{
+    private Sku()
+    {
+    }
+
+    public Guid Id { get; private set; }
+    public Guid ProductId { get; private set; }
+    public string Code { get; private set; } = "";
+    public long Price { get; private set; }
+    /// <summary>Free stock for regular sale (a flash sale's units are held back out of it).</summary>
+    public int Stock { get; private set; }
+    public Dictionary<string, string> Attributes { get; private set; } = [];
+
+    public static Sku Create(Guid id, Guid productId, SkuDraft draft)
+    {
+        var sku = new Sku { Id = id, ProductId = productId, Code = draft.Code };
+        sku.Apply(draft);
+        return sku;
+    }
+
+    public void Apply(SkuDraft draft)
+    {
+        Price = draft.Price;
+        Stock = draft.Stock;
+        Attributes = new Dictionary<string, string>(draft.Attributes, StringComparer.Ordinal);
+    }
+}
+
+/// <summary>A validated description of a product, from a merchandiser or the demo seed.</summary>
+internal sealed record ProductDraft(string Name, string Description, Guid CategoryId, string Brand, IReadOnlyList<string> Images, IReadOnlyList<SkuDraft> Skus);
+
+internal sealed record SkuDraft(string Code, long Price, int Stock, IReadOnlyDictionary<string, string> Attributes);

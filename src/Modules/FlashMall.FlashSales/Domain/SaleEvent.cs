@@ -1,0 +1,39 @@
+namespace FlashMall.FlashSales.Domain;
+
+/// <summary>
+/// A flash sale: <see cref="Quantity"/> units of one SKU at <see cref="SalePrice"/> within a window,
+/// at most <see cref="PerUserLimit"/> per buyer. The units were taken out of the SKU's free stock
+/// when the sale was created. Its status (upcoming, live, ended) follows from the clock.
+/// </summary>
+internal sealed class SaleEvent
+{
+    private SaleEvent()
+    {
+    }
+
+    public Guid Id { get; private set; }
+    public Guid SkuId { get; private set; }
+    public Guid ProductId { get; private set; }
+    public string Name { get; private set; } = "";
+    public long SalePrice { get; private set; }
+    public long OriginalPrice { get; private set; }
+    public int Quantity { get; private set; }
+    public int PerUserLimit { get; private set; }
+    public DateTimeOffset StartsAt { get; private set; }
+    public DateTimeOffset EndsAt { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static SaleEvent Create(
+        Guid id, Guid skuId, Guid productId, string name, long salePrice, long originalPrice, int quantity, int perUserLimit,
+        DateTimeOffset startsAt, DateTimeOffset endsAt, DateTimeOffset now)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(quantity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perUserLimit);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(endsAt, startsAt);
+        return new SaleEvent
+        {
+            Id = id, SkuId = skuId, ProductId = productId, Name = name, SalePrice = salePrice, OriginalPrice = originalPrice,
+            Quantity = quantity, PerUserLimit = perUserLimit, StartsAt = startsAt, EndsAt = endsAt, CreatedAt = now,
+        };
+    }
+}

@@ -1,0 +1,572 @@
+#!/usr/bin/env bash
+# FlashMall's one test command (CI runs it through .ci/run).
+#
+#   ./test.sh                  build once, run every test project
+#   ./test.sh --filter EXPR    same, passing EXPR to `dotnet test --filter`
+#
+# It installs PostgreSQL and Redis from Debian's packages when they are missing,
+# starts a throwaway PostgreSQL and Redis on free loopback ports in a temp dir,
+# builds FlashMall.slnx once (Release), runs each tests/*/*.csproj once and
+# tests/FlashMall.ApiTests twice (SQLite, then PostgreSQL + Redis), stops the
+# servers, removes the temp dir, and prints a summary whose last line is
+#   Total: N passed, M failed, K skipped
+# It exits non-zero when any run failed or printed no test summary.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+SOLUTION="FlashMall.slnx"
+API_TESTS="tests/FlashMall.ApiTests/FlashMall.ApiTests.csproj"
+PG_ROLE="flashmall"
+PG_PASSWORD="flashmall-test-pw"
+PG_DB="flashmall"
+WAIT_SECONDS=30
+
+usage() {
+  echo "usage: $0 [--filter EXPR]"
+}
+
+FILTER=""
+while (($#)); do
+  case "$1" in
+    --filter)
+      if (($# < 2)); then usage >&2; exit 2; fi
+      FILTER="$2"; shift 2 ;;
+    --filter=*) FILTER="${1#--filter=}"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "test.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+# Connection settings from the caller's environment must not leak into the
+# servers' setup or into Npgsql (which reads PG* variables as defaults).
+unset PGHOST PGHOSTADDR PGPORT PGUSER PGPASSWORD PGPASSFILE PGDATABASE PGSERVICE \
+      PGSERVICEFILE PGOPTIONS PGSSLMODE PGSSLROOTCERT PGTARGETSESSIONATTRS PGDATA
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export DOTNET_CLI_UI_LANGUAGE=en            # the summary lines parsed below are English
+export MSBUILDDISABLENODEREUSE=1            # no MSBuild nodes left holding our pipes
+export DOTNET_CLI_USE_MSBUILD_SERVER=0
+
+# ---------------------------------------------------------------- helpers --
+
+now_ms() {
+  local t="${EPOCHREALTIME:-}"
+  if [[ -n "$t" ]]; then
+    t="${t/[.,]/}"
+    echo $((10#$t / 1000))
+  else
+    echo $(($(date +%s%N) / 1000000))
+  fi
+}
+fmt_ms() { printf '%d.%ds' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+T_START=$(now_ms)
+log() { printf '==> [%s +%s] %s\n' "$(date +%H:%M:%S)" "$(fmt_ms $(($(now_ms) - T_START)))" "$*"; }
+warn() { printf '==> WARNING: %s\n' "$*" >&2; }
+die() { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
+
+show_file() { # show_file TITLE FILE
+  if [[ -s "$2" ]]; then
+    echo "----- $1 ($2) -----" >&2
+    tail -n 80 "$2" >&2 || true
+    echo "----- end of $1 -----" >&2
+  fi
+}
+
+find_pg_bin() { # prints the bin dir of the newest /usr/lib/postgresql/N
+  local d v best="" bestv=-1
+  for d in /usr/lib/postgresql/*/bin; do
+    v="${d#/usr/lib/postgresql/}"; v="${v%%/*}"
+    [[ "$v" =~ ^[0-9]+$ && -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/psql" ]] || continue
+    if ((v > bestv)); then best="$d"; bestv=$v; fi
+  done
+  echo "$best"
+}
+
+as_pg() { # PostgreSQL refuses to run as root: use the postgres user then
+  if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Free loopback ports: random ones, below the kernel's ephemeral range when there
+# is room (so no outgoing connection can hold them), checked by connecting.
+PORT_LO=20000 PORT_HI=60000
+if read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && ((eph_lo > PORT_LO + 2000)); then
+  PORT_HI=$((eph_lo - 1))
+fi
+USED_PORTS=" "
+PICKED_PORT=""
+port_listening() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() { # sets PICKED_PORT
+  local p i
+  for ((i = 0; i < 500; i++)); do
+    p=$((PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1)))
+    [[ "$USED_PORTS" == *" $p "* ]] && continue
+    if ! port_listening "$p"; then
+      USED_PORTS+="$p "
+      PICKED_PORT=$p
+      return 0
+    fi
+  done
+  die "no free loopback port found in $PORT_LO-$PORT_HI"
+}
+
+# -------------------------------------------------------- cleanup / traps --
+
+TMP=""
+PGBIN=""
+PGDIR="" PGDATA=""
+RDIR=""
+PG_JOB=""            # background job that initialises and starts PostgreSQL
+STEP_PID=""          # session leader of the running build / test step
+POLICY_RC_D=/usr/sbin/policy-rc.d
+POLICY_STATE=""      # "", "created" or "replaced" while we changed it
+SERVERS_STOPPED=0
+
+restore_policy_rc_d() {
+  case "$POLICY_STATE" in
+    created) rm -f "$POLICY_RC_D" ;;
+    replaced) mv -f "$POLICY_RC_D.flashmall-test.bak" "$POLICY_RC_D" ;;
+  esac
+  POLICY_STATE=""
+}
+
+group_running() { # any live (non-zombie) process in process group $1?
+  local p
+  if ! command -v pgrep >/dev/null 2>&1; then kill -0 -- "-$1" 2>/dev/null; return; fi
+  for p in $(pgrep -g "$1" 2>/dev/null); do
+    running "$p" && return 0
+  done
+  return 1
+}
+
+kill_step() { # ends the running build/test step and everything it started
+  local pid="$STEP_PID" i
+  [[ -n "$pid" ]] || return 0
+  STEP_PID=""
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    group_running "$pid" || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_postgres() {
+  [[ -n "$PGDATA" && -f "$PGDATA/postmaster.pid" ]] || return 0
+  local pid
+  pid="$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || true)"
+  if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t "$WAIT_SECONDS" stop >/dev/null 2>&1; then
+    if [[ "$pid" =~ ^[0-9]+$ ]] && running "$pid"; then
+      warn "PostgreSQL (pid $pid) did not stop in ${WAIT_SECONDS}s: killing it"
+      # pg_ctl starts the postmaster in its own session: its group is ours only
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+}
+
+# A daemon that exited stays a zombie until PID 1 reaps it (seconds, in some
+# containers): count a zombie as gone.
+running() {
+  local st=""
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ -r "/proc/$1/stat" ]] || return 0
+  read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null || return 1
+  [[ "$st" != Z ]]
+}
+
+stop_redis() {
+  [[ -n "$RDIR" && -f "$RDIR/redis.pid" ]] || return 0
+  local pid port i
+  pid="$(cat "$RDIR/redis.pid" 2>/dev/null || true)"
+  port="$(cat "$RDIR/port" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  running "$pid" || return 0
+  if [[ -n "$port" ]]; then
+    timeout 10 redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  fi
+  for ((i = 0; i < 100; i++)); do
+    running "$pid" || return 0
+    ((i == 50)) && kill -TERM "$pid" 2>/dev/null
+    sleep 0.1
+  done
+  warn "Redis (pid $pid) did not stop: killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Last resort for a server that died or was interrupted before writing its pid
+# file: only processes whose command line names this run's own temp dir or port.
+sweep_leftovers() {
+  command -v pgrep >/dev/null 2>&1 || return 0
+  local pids=""
+  [[ -n "$PGDATA" ]] && pids+=" $(pgrep -f -- "-D $PGDATA" || true)"
+  [[ -n "$RDIR" && -f "$RDIR/port" ]] && pids+=" $(pgrep -f -- "redis-server 127\.0\.0\.1:$(cat "$RDIR/port")( |\$)" || true)"
+  pids="${pids//$'\n'/ }"
+  if [[ -n "${pids// /}" ]]; then
+    warn "killing leftover server processes:$pids"
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+  fi
+}
+
+stop_servers() {
+  ((SERVERS_STOPPED)) && return 0
+  SERVERS_STOPPED=1
+  if [[ -n "$PG_JOB" ]]; then # still starting: let it finish (its waits are bounded)
+    wait "$PG_JOB" 2>/dev/null || true
+    PG_JOB=""
+  fi
+  stop_postgres &
+  local pg_stopper=$!
+  stop_redis
+  wait "$pg_stopper" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap '' INT TERM HUP   # finish cleaning up even when interrupted again
+  set +e
+  kill_step
+  if ((!SERVERS_STOPPED)); then
+    local t0
+    t0=$(now_ms)
+    stop_servers
+    log "servers stopped in $(fmt_ms $(($(now_ms) - t0))) (exit $rc)"
+  fi
+  sweep_leftovers
+  restore_policy_rc_d
+  [[ -n "$TMP" && -d "$TMP" ]] && rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo; warn "interrupted"; exit 130' INT
+trap 'warn "terminated"; exit 143' TERM
+trap 'exit 129' HUP
+
+# Unix socket paths are limited to ~107 bytes: keep the temp dir short.
+tmp_base="${TMPDIR:-/tmp}"
+((${#tmp_base} <= 60)) || tmp_base=/tmp
+TMP="$(mktemp -d "$tmp_base/flashmall-test.XXXXXX")"
+PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; RDIR="$TMP/redis"
+mkdir -p "$PGDIR" "$RDIR" "$TMP/runs"
+
+# -------------------------------------------------------------- packages --
+
+t0=$(now_ms)
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+[[ -n "$(find_pg_bin)" ]] || missing+=(postgresql)
+if ((${#missing[@]})); then
+  if ((EUID != 0)); then
+    die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  # Keep the maintainer scripts from starting the system services (put back afterwards).
+  prc=none
+  if [[ -x "$POLICY_RC_D" ]]; then prc=0; "$POLICY_RC_D" >/dev/null 2>&1 || prc=$?; fi
+  if [[ "$prc" != 101 ]]; then
+    if [[ -e "$POLICY_RC_D" ]]; then
+      mv -f "$POLICY_RC_D" "$POLICY_RC_D.flashmall-test.bak"; POLICY_STATE=replaced
+    else
+      POLICY_STATE=created
+    fi
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC_D"
+    chmod 755 "$POLICY_RC_D"
+  fi
+  apt_log="$TMP/apt.log"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get -o DPkg::Lock::Timeout=300 update >"$apt_log" 2>&1 ||
+     ! apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends \
+         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+         "${missing[@]}" >>"$apt_log" 2>&1; then
+    show_file "apt-get output" "$apt_log"
+    die "installing ${missing[*]} failed"
+  fi
+  restore_policy_rc_d
+  log "packages installed in $(fmt_ms $(($(now_ms) - t0)))"
+fi
+PGBIN="$(find_pg_bin)"
+[[ -n "$PGBIN" ]] || die "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin"
+command -v redis-server >/dev/null 2>&1 || die "redis-server not found"
+command -v redis-cli >/dev/null 2>&1 || die "redis-cli not found"
+if ((EUID == 0)) && ! id -u postgres >/dev/null 2>&1; then
+  die "user 'postgres' does not exist (it comes with Debian's postgresql package)"
+fi
+
+# --------------------------------------------------------------- servers --
+
+if ((EUID == 0)); then
+  chmod 711 "$TMP"                      # let the postgres user reach $PGDIR
+  chown postgres:postgres "$PGDIR"
+fi
+
+t_servers=$(now_ms)
+pick_port; PG_PORT=$PICKED_PORT
+pick_port; REDIS_PORT=$PICKED_PORT
+
+# PostgreSQL: runs as a background job (initdb is the slow part) while Redis starts.
+# Writes the port it ends up on to $PGDIR/port; its output goes to $TMP/pg-setup.log.
+pg_setup() {
+  trap '' INT            # an interrupt is handled by the main script's cleanup
+  set -euo pipefail
+  local port=$1 attempt
+  as_pg timeout 120 "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth-host=scram-sha-256 \
+    --auth-local=trust -E UTF8 --locale=C.UTF-8 --no-sync --no-instructions
+  cat >>"$PGDATA/postgresql.conf" <<EOF
+
+# throwaway test server (test.sh)
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PGDIR'
+max_connections = 300
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  for attempt in 1 2 3; do
+    echo "starting PostgreSQL on 127.0.0.1:$port (attempt $attempt)"
+    if as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDIR/postgres.log" -o "-p $port" \
+         -w -t "$WAIT_SECONDS" start; then
+      break
+    fi
+    # Someone took the port between the check and the bind: try another one.
+    if ((attempt < 3)) && [[ ! -f "$PGDATA/postmaster.pid" ]] &&
+       grep -qE 'could not (bind|create any TCP/IP sockets)|Address already in use' "$PGDIR/postgres.log"; then
+      pick_port; port=$PICKED_PORT
+      continue
+    fi
+    echo "PostgreSQL did not start"
+    return 1
+  done
+  echo "$port" >"$PGDIR/port"
+  local admin=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGDIR" -p "$port" -U postgres -d postgres)
+  # Two calls: CREATE DATABASE cannot run inside a multi-statement -c.
+  "${admin[@]}" -c "CREATE ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD'"
+  "${admin[@]}" -c "CREATE DATABASE $PG_DB OWNER $PG_ROLE"
+  # The tests' own path: TCP + scram-sha-256 password.
+  PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=10 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p "$port" -U "$PG_ROLE" -d "$PG_DB" -tAc "SELECT 1" >/dev/null
+}
+
+log "starting PostgreSQL ($PGBIN) and Redis in $TMP"
+pg_setup "$PG_PORT" >"$TMP/pg-setup.log" 2>&1 &
+PG_JOB=$!
+
+redis_start() {
+  local attempt i pid pong=""
+  for attempt in 1 2 3; do
+    echo "$REDIS_PORT" >"$RDIR/port"
+    rm -f "$RDIR/redis.pid"
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+      --daemonize yes --dir "$RDIR" --pidfile "$RDIR/redis.pid" --logfile "$RDIR/redis.log" \
+      || return 1
+    for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+      pid="$(cat "$RDIR/redis.pid" 2>/dev/null || true)"
+      if [[ -n "$pid" ]]; then
+        pong="$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true)"
+        if [[ "$pong" == PONG ]]; then
+          # the PONG must come from our server, not from one that took the port first
+          if timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null |
+               tr -d '\r' | grep -qx "process_id:$pid"; then
+            return 0
+          fi
+          break
+        fi
+      fi
+      # daemonized before binding: a taken port shows up only in its log
+      if grep -q 'Address already in use' "$RDIR/redis.log" 2>/dev/null; then break; fi
+      sleep 0.1
+    done
+    if ((attempt < 3)) && { grep -q 'Address already in use' "$RDIR/redis.log" 2>/dev/null || [[ "$pong" == PONG ]]; }; then
+      stop_redis
+      pick_port
+      log "Redis could not have port $REDIS_PORT, trying $PICKED_PORT"
+      REDIS_PORT=$PICKED_PORT
+      continue
+    fi
+    return 1
+  done
+  return 1
+}
+if ! redis_start; then
+  show_file "redis log" "$RDIR/redis.log"
+  die "Redis did not answer PONG on 127.0.0.1:$REDIS_PORT within ${WAIT_SECONDS}s"
+fi
+log "Redis ready on 127.0.0.1:$REDIS_PORT ($(redis-server --version | grep -o 'v=[0-9.]*'))"
+
+pg_rc=0
+wait "$PG_JOB" || pg_rc=$?
+PG_JOB=""
+if ((pg_rc != 0)); then
+  show_file "PostgreSQL setup output" "$TMP/pg-setup.log"
+  show_file "PostgreSQL server log" "$PGDIR/postgres.log"
+  die "PostgreSQL setup failed (exit $pg_rc)"
+fi
+PG_PORT="$(cat "$PGDIR/port")"
+log "PostgreSQL ready on 127.0.0.1:$PG_PORT (role $PG_ROLE, database $PG_DB)"
+log "servers started in $(fmt_ms $(($(now_ms) - t_servers)))"
+
+# ---------------------------------------------------------- build / test --
+
+# Runs a command in its own session (so an interrupt can end it and all its
+# children: dotnet, testhost, ...), its output shown and saved to a file.
+run_step() { # run_step OUTFILE CMD...
+  local out=$1 rc=0
+  shift
+  setsid -w bash -c 'set -o pipefail; "$@" </dev/null 2>&1 | tee "$0"' "$out" "$@" &
+  STEP_PID=$!
+  wait "$STEP_PID" || rc=$?
+  STEP_PID=""
+  return "$rc"
+}
+
+BUILD_OK=1
+NO_BUILD=(--no-build)
+if [[ -f "$SOLUTION" ]]; then
+  log "building $SOLUTION (Release)"
+  t0=$(now_ms)
+  if run_step "$TMP/runs/build.log" dotnet build "$SOLUTION" -c Release --nologo -v minimal \
+       --disable-build-servers; then
+    log "build succeeded in $(fmt_ms $(($(now_ms) - t0)))"
+  else
+    BUILD_OK=0
+    log "BUILD FAILED after $(fmt_ms $(($(now_ms) - t0)))"
+  fi
+else
+  log "$SOLUTION not found: skipping the solution build (each test project builds itself)"
+  NO_BUILD=()
+fi
+
+FILTER_ARGS=()
+[[ -n "$FILTER" ]] && FILTER_ARGS=(--filter "$FILTER")
+CLEAN_ENV=(env -u FLASHMALL_TEST_PROVIDER -u FLASHMALL_TEST_POSTGRES -u FLASHMALL_TEST_REDIS)
+PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Username=$PG_ROLE;Password=$PG_PASSWORD;Database=$PG_DB"
+REDIS_CONN="127.0.0.1:$REDIS_PORT"
+
+# Each run: name, project, extra env (NAME=VALUE ...). Filled in below.
+RUN_NAMES=() RUN_PROJECTS=() RUN_ENVS=()
+add_run() { RUN_NAMES+=("$1"); RUN_PROJECTS+=("$2"); RUN_ENVS+=("$3"); }
+
+shopt -s nullglob
+for proj in tests/*/*.csproj; do
+  [[ "$proj" == tests/FlashMall.ApiTests/* ]] && continue
+  add_run "$(basename "$(dirname "$proj")")" "$proj" ""
+done
+shopt -u nullglob
+if [[ -f "$API_TESTS" ]]; then
+  add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite"
+  add_run "ApiTests[Postgres]" "$API_TESTS" \
+    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|FLASHMALL_TEST_REDIS=$REDIS_CONN"
+else
+  log "$API_TESTS not found: skipping the API test runs"
+fi
+
+# Sums the summary lines of one run's output into C_PASSED/C_FAILED/C_SKIPPED.
+# Returns 1 when the output has no summary line at all.
+#   VSTest:  "Passed!  - Failed:     0, Passed:    42, Skipped:     0, Total:    42, ..."
+#   Microsoft.Testing.Platform:  "Test run summary: ..." then "failed: N",
+#            "succeeded: N", "skipped: N" lines.
+parse_counts() {
+  local file=$1 line found=0 in_mtp=0
+  C_PASSED=0 C_FAILED=0 C_SKIPPED=0
+  while IFS= read -r line; do
+    line="${line//$'\r'/}"
+    if [[ "$line" =~ Failed:\ *([0-9]+),\ *Passed:\ *([0-9]+),\ *Skipped:\ *([0-9]+),\ *Total:\ *([0-9]+) ]]; then
+      C_FAILED=$((C_FAILED + BASH_REMATCH[1]))
+      C_PASSED=$((C_PASSED + BASH_REMATCH[2]))
+      C_SKIPPED=$((C_SKIPPED + BASH_REMATCH[3]))
+      found=1 in_mtp=0
+    elif [[ "$line" =~ ^\ *Test\ run\ summary: ]]; then
+      in_mtp=1 found=1
+    elif ((in_mtp)) && [[ "$line" =~ ^\ *(total|failed|succeeded|skipped|duration|error):\ *([0-9]*) ]]; then
+      case "${BASH_REMATCH[1]}" in
+        failed) C_FAILED=$((C_FAILED + ${BASH_REMATCH[2]:-0})) ;;
+        succeeded) C_PASSED=$((C_PASSED + ${BASH_REMATCH[2]:-0})) ;;
+        skipped) C_SKIPPED=$((C_SKIPPED + ${BASH_REMATCH[2]:-0})) ;;
+      esac
+    elif ((in_mtp)) && [[ -n "${line// /}" ]]; then
+      in_mtp=0
+    fi
+  done < <(sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$file")
+  ((found))
+}
+
+R_STATUS=() R_PASSED=() R_FAILED=() R_SKIPPED=() R_TIME=()
+for i in "${!RUN_NAMES[@]}"; do
+  name="${RUN_NAMES[$i]}"
+  proj="${RUN_PROJECTS[$i]}"
+  out="$TMP/runs/$i.log"
+  : >"$out"
+  if ((!BUILD_OK)); then
+    R_STATUS+=("not run (build failed)"); R_PASSED+=(0); R_FAILED+=(0); R_SKIPPED+=(0); R_TIME+=(-)
+    continue
+  fi
+  envs=()
+  if [[ -n "${RUN_ENVS[$i]}" ]]; then IFS='|' read -r -a envs <<<"${RUN_ENVS[$i]}"; fi
+  log "test run $name: dotnet test $proj${FILTER:+ --filter $FILTER}${envs[*]:+ with ${envs[*]}}"
+  t0=$(now_ms)
+  rc=0
+  run_step "$out" "${CLEAN_ENV[@]}" "${envs[@]}" \
+    dotnet test "$proj" -c Release "${NO_BUILD[@]}" --nologo --disable-build-servers "${FILTER_ARGS[@]}" || rc=$?
+  dt=$(($(now_ms) - t0))
+  R_TIME+=("$(fmt_ms "$dt")")
+  if parse_counts "$out"; then
+    if ((rc == 0 && C_FAILED == 0)); then status=ok; else status="FAILED (exit $rc)"; fi
+  elif ((rc == 0)) && [[ -n "$FILTER" ]] && grep -q 'No test matches the given testcase filter' "$out"; then
+    status="ok (no test matches the filter)"
+  elif ((rc == 0)) && ! grep -q '^Test run for ' "$out"; then
+    status="ok (not a test project)"         # e.g. a shared helper library under tests/
+  else
+    status="NO SUMMARY (exit $rc: build error or crash)"
+  fi
+  R_STATUS+=("$status"); R_PASSED+=("$C_PASSED"); R_FAILED+=("$C_FAILED"); R_SKIPPED+=("$C_SKIPPED")
+  log "test run $name finished in $(fmt_ms "$dt"): $status, passed $C_PASSED, failed $C_FAILED, skipped $C_SKIPPED"
+done
+
+t0=$(now_ms)
+stop_servers
+log "servers stopped in $(fmt_ms $(($(now_ms) - t0)))"
+
+# ---------------------------------------------------------------- summary --
+
+total_p=0 total_f=0 total_s=0
+failed_runs=() nosummary_runs=()
+echo
+printf '%-32s %-44s %7s %7s %8s %9s\n' RUN RESULT PASSED FAILED SKIPPED TIME
+printf '%-32s %-44s %7s %7s %8s %9s\n' ---- ------ ------ ------ ------- ----
+if ((!BUILD_OK)); then
+  printf '%-32s %-44s %7s %7s %8s %9s\n' "build" "FAILED" - - - -
+fi
+for i in "${!RUN_NAMES[@]}"; do
+  printf '%-32s %-44s %7s %7s %8s %9s\n' "${RUN_NAMES[$i]}" "${R_STATUS[$i]}" \
+    "${R_PASSED[$i]}" "${R_FAILED[$i]}" "${R_SKIPPED[$i]}" "${R_TIME[$i]}"
+  total_p=$((total_p + R_PASSED[i])); total_f=$((total_f + R_FAILED[i])); total_s=$((total_s + R_SKIPPED[i]))
+  case "${R_STATUS[$i]}" in
+    ok* | not\ run*) ;;
+    NO\ SUMMARY*) nosummary_runs+=("${RUN_NAMES[$i]}") ;;
+    *) failed_runs+=("${RUN_NAMES[$i]}") ;;
+  esac
+done
+echo
+log "total time $(fmt_ms $(($(now_ms) - T_START)))"
+
+status=0
+if ((!BUILD_OK)); then
+  echo "FAILED: the build of $SOLUTION failed; no test was run."
+  status=1
+fi
+if ((${#failed_runs[@]})); then
+  echo "FAILED: ${#failed_runs[@]} run(s) failed: ${failed_runs[*]}"
+  status=1
+fi
+if ((${#nosummary_runs[@]})); then
+  echo "FAILED: ${#nosummary_runs[@]} run(s) printed no test summary (build error or crash), counted as failed: ${nosummary_runs[*]}"
+  status=1
+fi
+if ((${#RUN_NAMES[@]} == 0)); then
+  echo "FAILED: no test project found (tests/*/*.csproj)."
+  status=1
+fi
+echo "Total: $total_p passed, $total_f failed, $total_s skipped"
+exit "$status"
