@@ -1,0 +1,166 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace FlashMall.ApiTests.Infrastructure;
+
+/// <summary>
+/// One FlashMall node over real HTTP handlers, with its own data folder and (on the PostgreSQL run)
+/// its own freshly created database and Redis key prefix, so no test sees another's leftovers.
+/// Pass <c>shareStoresWith</c> to start a second node on the same database and Redis.
+/// </summary>
+public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminEmail = "admin@flashmall.test";
+    public const string AdminPassword = "Admin-Password-2026!";
+
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "flashmall-tests", Guid.NewGuid().ToString("N"));
+    private readonly FlashMallFactory? _shareStoresWith;
+    private readonly string _databaseName;
+    private readonly string _redisPrefix;
+    private readonly string _signingKey;
+    private string? _adminToken;
+
+    public FlashMallFactory()
+        : this(null)
+    {
+    }
+
+    protected FlashMallFactory(FlashMallFactory? shareStoresWith)
+    {
+        _shareStoresWith = shareStoresWith;
+        _databaseName = shareStoresWith?._databaseName ?? $"fm_test_{Guid.NewGuid():N}";
+        _redisPrefix = shareStoresWith?._redisPrefix ?? $"fmtest:{Guid.NewGuid():N}:";
+        _signingKey = shareStoresWith?._signingKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    }
+
+    public LogCapture Logs { get; } = new();
+
+    /// <summary>Settings this node starts with; subclasses and tests change them before the first request.</summary>
+    public Dictionary<string, string?> Settings { get; } = new(StringComparer.Ordinal);
+
+    public string PostgresConnectionString => new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresAdmin) { Database = _databaseName }.ToString();
+
+    public virtual async Task InitializeAsync()
+    {
+        Settings["Data:Directory"] = _dataDirectory;
+        Settings["Demo:Seed"] = "false";
+        Settings["RateLimiting:Enabled"] = "false";
+        Settings["Bootstrap:AdminEmail"] = AdminEmail;
+        Settings["Bootstrap:AdminPassword"] = AdminPassword;
+        if (_shareStoresWith is not null)
+        {
+            Settings["Jwt:SigningKey"] = _signingKey;
+        }
+
+        if (TestEnvironment.UsesPostgres)
+        {
+            Settings["Database:Provider"] = "Postgres";
+            Settings["ConnectionStrings:Postgres"] = PostgresConnectionString;
+            Settings["ConnectionStrings:Redis"] = TestEnvironment.Redis;
+            Settings["Cache:KeyPrefix"] = _redisPrefix;
+            if (_shareStoresWith is null)
+            {
+                await using var connection = new NpgsqlConnection(TestEnvironment.PostgresAdmin);
+                await connection.OpenAsync();
+                await using var create = new NpgsqlCommand($"CREATE DATABASE \"{_databaseName}\"", connection);
+                await create.ExecuteNonQueryAsync();
+            }
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+    }
+
+    /// <summary>A client signed in as the bootstrapped admin.</summary>
+    public async Task<HttpClient> AdminClientAsync()
+    {
+        _adminToken ??= (await LoginAsync(AdminEmail, AdminPassword)).AccessToken;
+        return ClientWithToken(_adminToken);
+    }
+
+    public HttpClient ClientWithToken(string accessToken)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return client;
+    }
+
+    public async Task<Tokens> LoginAsync(string login, string password)
+    {
+        using var client = CreateClient();
+        var response = await client.PostAsJsonAsync("/api/accounts/login", new { login, password });
+        await response.EnsureStatusAsync(System.Net.HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<Tokens>())!;
+    }
+
+    /// <summary>Registers a new user with a unique email, optionally gives it roles, and returns a signed-in client.</summary>
+    public async Task<TestUser> NewUserAsync(params string[] roles)
+    {
+        var email = $"user-{Guid.NewGuid():N}@flashmall.test";
+        const string password = "Correct-Horse-9";
+        using var anonymous = CreateClient();
+        var registered = await anonymous.PostAsJsonAsync("/api/accounts/register", new { email, password });
+        await registered.EnsureStatusAsync(System.Net.HttpStatusCode.Created);
+        var userId = (await registered.Content.ReadFromJsonAsync<Registered>())!.UserId;
+        if (roles.Length > 0)
+        {
+            using var admin = await AdminClientAsync();
+            var set = await admin.PostAsJsonAsync($"/api/admin/users/{userId}/roles", new { roles });
+            await set.EnsureStatusAsync(System.Net.HttpStatusCode.OK);
+        }
+        var tokens = await LoginAsync(email, password);
+        return new TestUser(userId, email, password, tokens, ClientWithToken(tokens.AccessToken));
+    }
+
+    public T WithScope<T>(Func<IServiceProvider, T> read)
+    {
+        using var scope = Services.CreateScope();
+        return read(scope.ServiceProvider);
+    }
+
+    public async Task<T> WithScopeAsync<T>(Func<IServiceProvider, Task<T>> read)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await read(scope.ServiceProvider);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (TestEnvironment.UsesPostgres && _shareStoresWith is null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(TestEnvironment.PostgresAdmin);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_databaseName}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
+
+/// <summary>A second node on the same database and Redis as <paramref name="first"/>.</summary>
+public sealed class SecondNodeFactory(FlashMallFactory first) : FlashMallFactory(first);
+
+public sealed record Tokens(string AccessToken, string RefreshToken, int ExpiresIn);
+public sealed record Registered(string UserId);
+public sealed record TestUser(string UserId, string Email, string Password, Tokens Tokens, HttpClient Client);

@@ -1,0 +1,30 @@
+namespace FlashMall.ApiTests.Infrastructure;
+
+/// <summary>
+/// Which adapters this run uses. <c>test.sh</c> runs the suite twice: on the embedded defaults
+/// (SQLite, in-process cache) and on PostgreSQL + Redis, which it starts as real servers.
+/// </summary>
+public static class TestEnvironment
+{
+    public static bool UsesPostgres =>
+        string.Equals(Environment.GetEnvironmentVariable("FLASHMALL_TEST_PROVIDER"), "Postgres", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Connection string of a role allowed to create databases (each fixture gets its own).</summary>
+    public static string PostgresAdmin =>
+        Environment.GetEnvironmentVariable("FLASHMALL_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("FLASHMALL_TEST_PROVIDER=Postgres needs FLASHMALL_TEST_POSTGRES (test.sh sets both).");
+
+    public static string? Redis => UsesPostgres ? Environment.GetEnvironmentVariable("FLASHMALL_TEST_REDIS") : null;
+}
+
+/// <summary>A fact that needs Redis shared between nodes; skipped on the embedded run, where no node shares a cache.</summary>
+public sealed class RedisFactAttribute : FactAttribute
+{
+    public RedisFactAttribute()
+    {
+        if (TestEnvironment.Redis is null)
+        {
+            Skip = "Needs a shared Redis (the PostgreSQL + Redis run of test.sh).";
+        }
+    }
+}
