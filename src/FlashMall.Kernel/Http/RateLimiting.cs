@@ -28,10 +28,8 @@ public static class RateLimitingRegistration
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = async (context, cancellationToken) =>
             {
-                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
-                {
-                    context.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-                }
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+                context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 await Problems.Problems.TooManyRequests(ProblemCodes.RateLimited, "Too many requests; retry after the given delay.")
                     .ExecuteAsync(context.HttpContext);
             };
@@ -39,7 +37,7 @@ public static class RateLimitingRegistration
         return builder;
     }
 
-    /// <summary>A sliding-window limit per client IP, lifted when <c>RateLimiting:Enabled=false</c>.</summary>
+    /// <summary>A fixed-window limit per client IP (it tells the client when to retry), lifted when <c>RateLimiting:Enabled=false</c>.</summary>
     public static RateLimiterOptions AddPerIpPolicy(this RateLimiterOptions options, string policyName, IConfiguration configuration, int permitsPerMinute) =>
         options.AddPolicy(policyName, context =>
         {
@@ -49,11 +47,10 @@ public static class RateLimitingRegistration
                 return RateLimitPartition.GetNoLimiter("disabled");
             }
             var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            return RateLimitPartition.GetSlidingWindowLimiter(ip, _ => new SlidingWindowRateLimiterOptions
+            return RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = permitsPerMinute,
                 Window = TimeSpan.FromMinutes(1),
-                SegmentsPerWindow = 6,
                 QueueLimit = 0,
             });
         });

@@ -14,7 +14,15 @@ public sealed class DatabaseOptions
 {
     public const string SectionName = "Database";
 
-    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+    /// <summary><c>Sqlite</c> or <c>Postgres</c> (text, so a wrong value gets a validation message, not a binder crash).</summary>
+    public string Provider { get; set; } = nameof(DatabaseProvider.Sqlite);
+
+    public DatabaseProvider ProviderKind => ParseProvider(Provider) ?? DatabaseProvider.Sqlite;
+
+    public static DatabaseProvider? ParseProvider(string? value) =>
+        Enum.TryParse<DatabaseProvider>(value, ignoreCase: true, out var provider) && Enum.IsDefined(provider) && !int.TryParse(value, out _)
+            ? provider
+            : null;
 
     /// <summary>Statements slower than this are logged as slow queries.</summary>
     public TimeSpan SlowQueryThreshold { get; set; } = TimeSpan.FromMilliseconds(200);

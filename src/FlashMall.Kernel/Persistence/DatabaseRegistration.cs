@@ -37,8 +37,9 @@ public static class DatabaseRegistration
         where TSqlite : TContext
         where TPostgres : TContext
     {
-        var provider = builder.Configuration.GetValue(
-            $"{DatabaseOptions.SectionName}:{nameof(DatabaseOptions.Provider)}", DatabaseProvider.Sqlite);
+        // Read before the container exists; a wrong value falls back here and fails validation at start.
+        var provider = DatabaseOptions.ParseProvider(builder.Configuration[$"{DatabaseOptions.SectionName}:{nameof(DatabaseOptions.Provider)}"])
+            ?? DatabaseProvider.Sqlite;
         var configuration = builder.Configuration;
 
         if (provider == DatabaseProvider.Postgres)
@@ -83,11 +84,11 @@ internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : I
 {
     public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
     {
-        if (!Enum.IsDefined(options.Provider))
+        if (DatabaseOptions.ParseProvider(options.Provider) is not { } provider)
         {
-            return ValidateOptionsResult.Fail("Database:Provider must be Sqlite or Postgres.");
+            return ValidateOptionsResult.Fail($"Database:Provider must be Sqlite or Postgres, not '{options.Provider}'.");
         }
-        if (options.Provider == DatabaseProvider.Postgres)
+        if (provider == DatabaseProvider.Postgres)
         {
             var connectionString = configuration.GetConnectionString(DatabaseRegistration.PostgresConnectionName);
             if (string.IsNullOrWhiteSpace(connectionString))

@@ -10,6 +10,21 @@ namespace FlashMall.Kernel.Persistence;
 /// </summary>
 public static class ModuleDatabase
 {
+    /// <summary>
+    /// Ids come from <c>IIdGenerator</c>, never from the store: an entity with a key set is new
+    /// when added to a tracked collection, not an existing row to update.
+    /// </summary>
+    public static void UseClientGeneratedKeys(this ModelBuilder modelBuilder)
+    {
+        foreach (var key in modelBuilder.Model.GetEntityTypes().Select(e => e.FindPrimaryKey()).OfType<Microsoft.EntityFrameworkCore.Metadata.IMutableKey>())
+        {
+            foreach (var property in key.Properties.Where(p => p.ClrType == typeof(Guid)))
+            {
+                property.ValueGenerated = Microsoft.EntityFrameworkCore.Metadata.ValueGenerated.Never;
+            }
+        }
+    }
+
     /// <summary>Call at the end of the SQLite context's <c>OnModelCreating</c>.</summary>
     public static void UseSchemaAsTablePrefix(this ModelBuilder modelBuilder)
     {

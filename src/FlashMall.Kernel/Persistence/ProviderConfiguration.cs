@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace FlashMall.Kernel.Persistence;
 
@@ -8,12 +10,23 @@ public static class ProviderConfiguration
     public static DbContextOptionsBuilder UseModuleSqlite(this DbContextOptionsBuilder options, string connectionString, string schema) => options
         .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable($"__ef_migrations_{schema}"))
         .UseSnakeCaseNamingConvention()
-        .AddInterceptors(AfterCommitInterceptor.Instance);
+        .UseModuleDefaults();
 
     public static DbContextOptionsBuilder UseModulePostgres(this DbContextOptionsBuilder options, string? connectionString, string schema) => options
         .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations", schema))
         .UseSnakeCaseNamingConvention()
-        .AddInterceptors(AfterCommitInterceptor.Instance);
+        .UseModuleDefaults();
+}
+
+internal static class ModuleDefaults
+{
+    /// <summary>
+    /// Refusals such as a duplicate key are expected outcomes the endpoint answers; unexpected
+    /// failures are logged once, with the request, by the exception handler.
+    /// </summary>
+    public static DbContextOptionsBuilder UseModuleDefaults(this DbContextOptionsBuilder options) => options
+        .AddInterceptors(AfterCommitInterceptor.Instance)
+        .ConfigureWarnings(warnings => warnings.Log((CoreEventId.SaveChangesFailed, LogLevel.Debug)));
 }
 
 /// <summary>Options for <c>dotnet ef</c> (design time), where no host or database is needed.</summary>

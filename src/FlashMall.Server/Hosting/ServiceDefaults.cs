@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Idempotency;
 using FlashMall.Kernel.Persistence;
@@ -40,6 +42,9 @@ internal static partial class ServiceDefaults
             kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.DefaultMaxBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
+        // Chinese text leaves as UTF-8 (a third of the bytes of \uXXXX escapes on a phone link);
+        // HTML-sensitive characters (<, >, &, ', ") stay escaped so JSON is inert inside a page.
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder = JavaScriptEncoder.Create(UnicodeRanges.All));
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenApi();
         return builder;
@@ -86,7 +91,7 @@ internal static partial class ServiceDefaults
         var data = app.Services.GetRequiredService<IOptions<DataOptions>>().Value;
         var role = app.Services.GetRequiredService<IOptions<ServerRoleOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FlashMall.Startup");
-        LogNode(logger, role.Role, app.Environment.EnvironmentName, DatabaseRegistration.Describe(database.Provider, app.Configuration, data),
+        LogNode(logger, role.Role, app.Environment.EnvironmentName, DatabaseRegistration.Describe(database.ProviderKind, app.Configuration, data),
             string.IsNullOrEmpty(app.Configuration.GetConnectionString("Redis")) ? "in-process" : "in-process + Redis");
     }
 

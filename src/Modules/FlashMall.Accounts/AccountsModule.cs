@@ -26,9 +26,11 @@ public static class AccountsModule
 
         services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        services.AddSingleton<IValidateOptions<JwtOptions>, JwtSigningKeyValidator>();
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AccountsOptions>, AccountsOptionsValidator>();
-        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.SectionName);
+        services.AddOptions<BootstrapOptions>().BindConfiguration(BootstrapOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BootstrapOptions>, BootstrapOptionsValidator>();
 
         services.AddSingleton<PasswordHashing>();
         services.AddSingleton<LoginFailureThrottle>();

@@ -25,19 +25,14 @@ internal sealed partial class AdminBootstrap(
         {
             return;
         }
-        var email = Credentials.NormalizeEmail(settings.AdminEmail)
-            ?? throw new OptionsValidationException(BootstrapOptions.SectionName, typeof(BootstrapOptions), ["Bootstrap:AdminEmail is not a valid email address."]);
-        if (settings.AdminPassword is not { Length: >= Credentials.MinPasswordLength and <= Credentials.MaxPasswordLength })
-        {
-            throw new OptionsValidationException(BootstrapOptions.SectionName, typeof(BootstrapOptions),
-                [$"Bootstrap:AdminPassword must be {Credentials.MinPasswordLength}-{Credentials.MaxPasswordLength} characters."]);
-        }
+        // Validated at start (BootstrapOptionsValidator).
+        var email = Credentials.NormalizeEmail(settings.AdminEmail)!;
         if (await db.Users.AnyAsync(u => u.Email == email, cancellationToken))
         {
             return;
         }
 
-        var hash = await hashing.HashAsync(settings.AdminPassword, cancellationToken) ?? throw new InvalidOperationException("Password hashing is saturated at start-up.");
+        var hash = await hashing.HashAsync(settings.AdminPassword!, cancellationToken) ?? throw new InvalidOperationException("Password hashing is saturated at start-up.");
         var admin = User.Register(ids.NewId(), email, null, "admin", hash, clock.GetUtcNow());
         admin.SetRoles([Roles.Admin]);
         db.Users.Add(admin);

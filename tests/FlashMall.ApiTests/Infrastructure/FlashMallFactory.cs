@@ -36,7 +36,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         _shareStoresWith = shareStoresWith;
         _databaseName = shareStoresWith?._databaseName ?? $"fm_test_{Guid.NewGuid():N}";
         _redisPrefix = shareStoresWith?._redisPrefix ?? $"fmtest:{Guid.NewGuid():N}:";
-        _signingKey = shareStoresWith?._signingKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        _signingKey = shareStoresWith?._signingKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
     }
 
     public LogCapture Logs { get; } = new();
@@ -53,10 +53,8 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         Settings["RateLimiting:Enabled"] = "false";
         Settings["Bootstrap:AdminEmail"] = AdminEmail;
         Settings["Bootstrap:AdminPassword"] = AdminPassword;
-        if (_shareStoresWith is not null)
-        {
-            Settings["Jwt:SigningKey"] = _signingKey;
-        }
+        // Nodes of one deployment share the key (a lone node would generate one under Data:Directory).
+        Settings["Jwt:SigningKey"] = _signingKey;
 
         if (TestEnvironment.UsesPostgres)
         {

@@ -5,12 +5,15 @@ namespace FlashMall.ApiTests.Infrastructure;
 
 public static class HttpAssertions
 {
+    /// <summary>The last server error logged by any node in this test process, shown when a status assertion fails.</summary>
+    public static string LastError { get; set; } = "";
+
     public static async Task EnsureStatusAsync(this HttpResponseMessage response, HttpStatusCode expected)
     {
         if (response.StatusCode != expected)
         {
             var body = await response.Content.ReadAsStringAsync();
-            throw new Xunit.Sdk.XunitException($"Expected {(int)expected} {expected} but got {(int)response.StatusCode} {response.StatusCode}: {body}");
+            throw new Xunit.Sdk.XunitException($"Expected {(int)expected} {expected} but got {(int)response.StatusCode} {response.StatusCode}: {body}{Environment.NewLine}{LastError}");
         }
     }
 

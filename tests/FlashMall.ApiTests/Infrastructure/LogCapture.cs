@@ -39,7 +39,12 @@ public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
             {
                 parts.Add(exception.ToString());
             }
-            capture.Lines.Enqueue(string.Join(" | ", parts));
+            var line = string.Join(" | ", parts);
+            capture.Lines.Enqueue(line);
+            if (logLevel >= LogLevel.Error)
+            {
+                HttpAssertions.LastError = line;
+            }
         }
     }
 }

@@ -48,6 +48,7 @@ internal abstract class AccountsDbContext(DbContextOptions options) : DbContext(
             address.HasIndex(a => a.UserId);
         });
         modelBuilder.AddIdempotencyRecords();
+        modelBuilder.UseClientGeneratedKeys();
     }
 }
 

@@ -30,6 +30,22 @@ internal sealed class JwtOptions
 [OptionsValidator]
 internal sealed partial class JwtOptionsValidator : IValidateOptions<JwtOptions>;
 
+/// <summary>A configured signing key must be base64 of at least 32 bytes (HS256 needs 256 bits).</summary>
+internal sealed class JwtSigningKeyValidator : IValidateOptions<JwtOptions>
+{
+    public ValidateOptionsResult Validate(string? name, JwtOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.SigningKey))
+        {
+            return ValidateOptionsResult.Success;
+        }
+        var bytes = new byte[options.SigningKey.Length];
+        return Convert.TryFromBase64String(options.SigningKey, bytes, out var length) && length >= SigningKeyStore.MinKeyBytes
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"Jwt:SigningKey must be base64 of at least {SigningKeyStore.MinKeyBytes} random bytes.");
+    }
+}
+
 /// <summary><c>Accounts:*</c>: password and lockout policy.</summary>
 internal sealed class AccountsOptions
 {
@@ -72,4 +88,25 @@ internal sealed class BootstrapOptions
     public string? AdminEmail { get; set; }
 
     public string? AdminPassword { get; set; }
+}
+
+internal sealed class BootstrapOptionsValidator : IValidateOptions<BootstrapOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BootstrapOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.AdminEmail) && string.IsNullOrWhiteSpace(options.AdminPassword))
+        {
+            return ValidateOptionsResult.Success;
+        }
+        var failures = new List<string>();
+        if (Endpoints.Credentials.NormalizeEmail(options.AdminEmail) is null)
+        {
+            failures.Add("Bootstrap:AdminEmail must be a valid email address.");
+        }
+        if (options.AdminPassword is not { Length: >= Endpoints.Credentials.MinPasswordLength and <= Endpoints.Credentials.MaxPasswordLength })
+        {
+            failures.Add($"Bootstrap:AdminPassword must be {Endpoints.Credentials.MinPasswordLength}-{Endpoints.Credentials.MaxPasswordLength} characters.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

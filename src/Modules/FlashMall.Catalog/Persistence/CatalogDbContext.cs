@@ -55,6 +55,7 @@ internal abstract class CatalogDbContext(DbContextOptions options) : DbContext(o
                 .HasMaxLength(2000);
         });
         modelBuilder.AddIdempotencyRecords();
+        modelBuilder.UseClientGeneratedKeys();
     }
 }
 

@@ -24,6 +24,7 @@ internal abstract class FlashSalesDbContext(DbContextOptions options) : DbContex
             sale.HasIndex(s => s.SkuId);
         });
         modelBuilder.AddIdempotencyRecords();
+        modelBuilder.UseClientGeneratedKeys();
     }
 }
 

@@ -26,7 +26,6 @@ namespace FlashMall.Accounts.Persistence.Migrations.Postgres
             modelBuilder.Entity("FlashMall.Accounts.Domain.Address", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -85,7 +84,6 @@ namespace FlashMall.Accounts.Persistence.Migrations.Postgres
             modelBuilder.Entity("FlashMall.Accounts.Domain.RefreshToken", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -137,7 +135,6 @@ namespace FlashMall.Accounts.Persistence.Migrations.Postgres
             modelBuilder.Entity("FlashMall.Accounts.Domain.User", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 

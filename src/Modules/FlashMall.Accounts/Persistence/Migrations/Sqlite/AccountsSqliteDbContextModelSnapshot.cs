@@ -20,7 +20,6 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
             modelBuilder.Entity("FlashMall.Accounts.Domain.Address", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
@@ -79,7 +78,6 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
             modelBuilder.Entity("FlashMall.Accounts.Domain.RefreshToken", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
@@ -131,7 +129,6 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
             modelBuilder.Entity("FlashMall.Accounts.Domain.User", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 

@@ -27,7 +27,6 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
             modelBuilder.Entity("FlashMall.Catalog.Domain.Category", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -63,7 +62,6 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
             modelBuilder.Entity("FlashMall.Catalog.Domain.Product", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -129,7 +127,6 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
             modelBuilder.Entity("FlashMall.Catalog.Domain.Sku", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 

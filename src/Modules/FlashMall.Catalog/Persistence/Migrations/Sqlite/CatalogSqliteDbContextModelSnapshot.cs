@@ -20,7 +20,6 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
             modelBuilder.Entity("FlashMall.Catalog.Domain.Category", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
@@ -56,7 +55,6 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
             modelBuilder.Entity("FlashMall.Catalog.Domain.Product", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
@@ -122,7 +120,6 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
             modelBuilder.Entity("FlashMall.Catalog.Domain.Sku", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 

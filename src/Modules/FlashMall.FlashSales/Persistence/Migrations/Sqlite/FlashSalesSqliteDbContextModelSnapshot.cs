@@ -20,7 +20,6 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
             modelBuilder.Entity("FlashMall.FlashSales.Domain.SaleEvent", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
