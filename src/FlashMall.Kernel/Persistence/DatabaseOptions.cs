@@ -23,9 +23,6 @@ public sealed class DatabaseOptions
         Enum.TryParse<DatabaseProvider>(value, ignoreCase: true, out var provider) && Enum.IsDefined(provider) && !int.TryParse(value, out _)
             ? provider
             : null;
-
-    /// <summary>Statements slower than this are logged as slow queries.</summary>
-    public TimeSpan SlowQueryThreshold { get; set; } = TimeSpan.FromMilliseconds(200);
 }
 
 /// <summary><c>Data:*</c>: the folder that holds the SQLite file, indexes, local media and generated keys.</summary>

@@ -105,8 +105,6 @@ internal sealed class DatabaseOptionsValidator(IConfiguration configuration) : I
                 return ValidateOptionsResult.Fail($"ConnectionStrings:Postgres is not a valid Npgsql connection string: {ex.GetType().Name}.");
             }
         }
-        return options.SlowQueryThreshold > TimeSpan.Zero
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("Database:SlowQueryThreshold must be positive.");
+        return ValidateOptionsResult.Success;
     }
 }
