@@ -28,13 +28,14 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public async Task Startup_log_never_shows_the_database_password()
+    public async Task Unreachable_database_stops_the_server_with_exit_code_1_and_never_shows_the_password()
     {
         const string password = "Sup3r-Secret-DB-Password";
-        var (_, output, error) = await RunServerAsync(
-            "--Database:Provider=Postgres", $"--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1;Username=app;Password={password};Timeout=1",
-            "--urls=http://127.0.0.1:0");
+        var (exitCode, output, error) = await RunServerAsync(
+            "--Database:Provider=Postgres", $"--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1;Username=app;Password={password};Timeout=1");
 
+        Assert.True(exitCode == 1, $"exit code {exitCode}; stderr: {error}");
+        Assert.StartsWith("FlashMall cannot start:", error, StringComparison.Ordinal);
         Assert.Contains("database=", output, StringComparison.Ordinal);
         Assert.DoesNotContain(password, output + error, StringComparison.Ordinal);
     }

@@ -41,7 +41,7 @@ internal static partial class AccountEndpoints
     }
 
     private static async Task<Results<Created<RegisterResponse>, ProblemHttpResult>> Register(
-        RegisterRequest request, AccountsDbContext db, PasswordHashing hashing, IIdGenerator ids, TimeProvider clock,
+        RegisterRequest request, HttpContext http, AccountsDbContext db, PasswordHashing hashing, IIdGenerator ids, TimeProvider clock,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var validation = new Validator();
@@ -62,7 +62,7 @@ internal static partial class AccountEndpoints
         var hash = await hashing.HashAsync(request.Password!, cancellationToken);
         if (hash is null)
         {
-            return Busy();
+            return Busy(http);
         }
 
         var nickname = string.IsNullOrWhiteSpace(request.Nickname) ? DefaultNickname(email, phone) : request.Nickname.Trim();
@@ -119,7 +119,7 @@ internal static partial class AccountEndpoints
         var check = await hashing.VerifyAsync(user?.PasswordHash, request.Password!, cancellationToken);
         if (check is null)
         {
-            return Busy();
+            return Busy(http);
         }
         if (user is null || check == PasswordCheck.Failed)
         {
@@ -217,8 +217,11 @@ internal static partial class AccountEndpoints
         email is not null ? email[..Math.Min(email.IndexOf('@', StringComparison.Ordinal), Credentials.MaxNicknameLength)]
         : $"用户{phone![^4..]}";
 
-    private static ProblemHttpResult Busy() =>
-        Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServerBusy, "Busy", "Too many sign-ins at once; retry in a moment.");
+    private static ProblemHttpResult Busy(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServerBusy, "Busy", "Too many sign-ins at once; retry in a moment.");
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered user {UserId}")]
     private static partial void LogRegistered(ILogger logger, Guid userId);

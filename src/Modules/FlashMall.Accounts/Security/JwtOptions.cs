@@ -55,9 +55,12 @@ internal sealed class AccountsOptions
     [Range(210_000, 5_000_000)]
     public int PasswordHashIterations { get; set; } = 210_000;
 
-    /// <summary>Password hashes computed at once; more wait, and past <see cref="HashingQueueTimeout"/> are refused with 503.</summary>
+    /// <summary>
+    /// Password hashes computed at once (default: half the cores, so sign-in bursts always leave
+    /// cores for buying); more wait, and past <see cref="HashingQueueTimeout"/> are refused with 503.
+    /// </summary>
     [Range(1, 64)]
-    public int MaxConcurrentHashes { get; set; } = Math.Max(1, Environment.ProcessorCount);
+    public int MaxConcurrentHashes { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
 
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan HashingQueueTimeout { get; set; } = TimeSpan.FromSeconds(2);

@@ -59,7 +59,7 @@ internal static partial class AdminProductEndpoints
         {
             return conflict;
         }
-        await cache.InvalidateProductAsync(product.Id, cancellationToken);
+        await cache.InvalidateProductAsync(db, product.Id, cancellationToken);
         LogChanged(loggers.CreateLogger(typeof(AdminProductEndpoints)), user.UserId(), "created", product.Id);
         return TypedResults.Created($"/api/products/{product.Id}", Saved(product));
     }
@@ -95,7 +95,7 @@ internal static partial class AdminProductEndpoints
         {
             return conflict;
         }
-        await cache.InvalidateProductAsync(product.Id, cancellationToken);
+        await cache.InvalidateProductAsync(db, product.Id, cancellationToken);
         LogChanged(loggers.CreateLogger(typeof(AdminProductEndpoints)), user.UserId(), "updated", product.Id);
         return TypedResults.Ok(Saved(product));
     }
@@ -115,7 +115,7 @@ internal static partial class AdminProductEndpoints
         {
             return Problems.NotFound("product");
         }
-        await cache.InvalidateProductAsync(productId, cancellationToken);
+        await cache.InvalidateProductAsync(db, productId, cancellationToken);
         LogChanged(loggers.CreateLogger(typeof(AdminProductEndpoints)), user.UserId(), "deleted", productId);
         return TypedResults.NoContent();
     }

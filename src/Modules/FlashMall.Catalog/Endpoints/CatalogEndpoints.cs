@@ -27,14 +27,14 @@ internal static class CatalogEndpoints
         catalog.MapGet("/products/{id}", GetProduct).Produces<ProductDetail>().Produces(StatusCodes.Status304NotModified);
     }
 
-    private static async Task<IResult> GetCategories(CatalogCache cache, CatalogDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> GetCategories(CatalogCache cache, CancellationToken cancellationToken)
     {
-        var json = await cache.GetOrLoadAsync(CatalogCache.CategoriesKey, async ct => BuildTree(await db.Categories.AsNoTracking().ToListAsync(ct)),
+        var json = await cache.GetOrLoadAsync(CatalogCache.CategoriesKey, async (db, ct) => BuildTree(await db.Categories.AsNoTracking().ToListAsync(ct)),
             isList: false, cancellationToken);
         return new CachedJsonResult(json!, CachedJsonResult.PublicShortLived);
     }
 
-    private static async Task<IResult> ListProducts(string? categoryId, PageRequest page, CatalogCache cache, CatalogDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> ListProducts(string? categoryId, PageRequest page, CatalogCache cache, CancellationToken cancellationToken)
     {
         Guid? category = null;
         if (!string.IsNullOrEmpty(categoryId))
@@ -47,17 +47,17 @@ internal static class CatalogEndpoints
         }
 
         var key = $"catalog:products:{category:N}:{page.Page}:{page.PageSize}";
-        var json = await cache.GetOrLoadAsync(key, ct => LoadPageAsync(db, category, page, ct), isList: true, cancellationToken);
+        var json = await cache.GetOrLoadAsync(key, (db, ct) => LoadPageAsync(db, category, page, ct), isList: true, cancellationToken);
         return json is null ? Problems.NotFound("category") : new CachedJsonResult(json, CachedJsonResult.PublicShortLived);
     }
 
-    private static async Task<IResult> GetProduct(string id, CatalogCache cache, CatalogDbContext db, CancellationToken cancellationToken)
+    private static async Task<IResult> GetProduct(string id, CatalogCache cache, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var productId))
         {
             return Problems.NotFound("product");
         }
-        var json = await cache.GetOrLoadAsync(CatalogCache.ProductKey(productId), ct => LoadProductAsync(db, productId, ct), isList: false, cancellationToken);
+        var json = await cache.GetOrLoadAsync(CatalogCache.ProductKey(productId), (db, ct) => LoadProductAsync(db, productId, ct), isList: false, cancellationToken);
         return json is null ? Problems.NotFound("product") : new CachedJsonResult(json, CachedJsonResult.PublicShortLived);
     }
 

@@ -1,14 +1,20 @@
+using System.ComponentModel;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FlashMall.Kernel.Caching;
 using FlashMall.Kernel.Persistence;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace FlashMall.Catalog.Persistence;
 
-/// <summary>A response body serialised once, with its strong ETag (a hash of exactly these bytes).</summary>
+/// <summary>
+/// A response body serialised once, with its strong ETag (a hash of exactly these bytes).
+/// Immutable, so HybridCache hands out the cached instance instead of a fresh copy per hit.
+/// </summary>
+[ImmutableObject(true)]
 internal sealed record CachedJson(byte[] Body, string ETag)
 {
     public static CachedJson From<T>(T value, JsonSerializerOptions options)
@@ -20,9 +26,10 @@ internal sealed record CachedJson(byte[] Body, string ETag)
 
 /// <summary>
 /// Public catalog reads go through the two-tier cache as ready-to-send bytes; every write
-/// invalidates what it changed, on every node (see <see cref="ICacheInvalidator"/>).
+/// invalidates what it changed, on every node (see <see cref="ICacheInvalidator"/>). The store
+/// is only touched (and its context only created) on a miss.
 /// </summary>
-internal sealed class CatalogCache(HybridCache cache, ICacheInvalidator invalidator, CatalogDbContext db, IOptions<JsonOptions> json)
+internal sealed class CatalogCache(HybridCache cache, ICacheInvalidator invalidator, IServiceProvider services, IOptions<JsonOptions> json)
 {
     /// <summary>Every cached product list carries this tag, so one change drops them all.</summary>
     public const string ProductListsTag = "catalog:products";
@@ -32,16 +39,18 @@ internal sealed class CatalogCache(HybridCache cache, ICacheInvalidator invalida
 
     public static string ProductKey(Guid id) => $"catalog:product:{id:N}";
 
-    public ValueTask<CachedJson?> GetOrLoadAsync<T>(string key, Func<CancellationToken, Task<T?>> load, bool isList, CancellationToken cancellationToken)
+    public ValueTask<CachedJson?> GetOrLoadAsync<T>(string key, Func<CatalogDbContext, CancellationToken, Task<T?>> load, bool isList, CancellationToken cancellationToken)
         where T : class =>
         cache.GetOrCreateAsync(
             key,
-            (load, json.Value.SerializerOptions),
-            static async (state, ct) => await state.load(ct) is { } value ? CachedJson.From(value, state.SerializerOptions) : null,
+            (load, services, json.Value.SerializerOptions),
+            static async (state, ct) => await state.load(state.services.GetRequiredService<CatalogDbContext>(), ct) is { } value
+                ? CachedJson.From(value, state.SerializerOptions)
+                : null,
             tags: isList ? ListTags : null,
             cancellationToken: cancellationToken);
 
-    /// <summary>Drops the product and every list, once the change is committed.</summary>
-    public Task InvalidateProductAsync(Guid productId, CancellationToken cancellationToken) =>
+    /// <summary>Drops the product and every list, once the change <paramref name="db"/> is making is committed.</summary>
+    public Task InvalidateProductAsync(CatalogDbContext db, Guid productId, CancellationToken cancellationToken) =>
         db.RunAfterCommitAsync(ct => invalidator.InvalidateAsync([ProductKey(productId)], ListTags, ct).AsTask(), cancellationToken);
 }

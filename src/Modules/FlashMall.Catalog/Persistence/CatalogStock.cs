@@ -20,7 +20,7 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : IC
             .ExecuteUpdateAsync(s => s.SetProperty(sku => sku.Stock, sku => sku.Stock - quantity), cancellationToken);
         if (taken == 1 && productId is { } id)
         {
-            await cache.InvalidateProductAsync(id, cancellationToken);
+            await cache.InvalidateProductAsync(db, id, cancellationToken);
         }
         return taken == 1;
     }
