@@ -3,6 +3,7 @@ using FlashMall.Catalog;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Redis;
+using FlashMall.Scheduling;
 using FlashMall.Server.Hosting;
 
 // The data folder (SQLite WAL, keys) may sit under the content root: don't watch config files.
@@ -16,11 +17,14 @@ builder.AddAccounts();
 builder.AddCatalog();
 builder.AddFlashSales();
 
+builder.AddScheduling();
+
 var app = builder.Build();
 
 app.UseServiceDefaults();
 app.MapAccounts();
 app.MapCatalog();
+app.MapScheduling();
 
 return await app.RunWithStartupChecksAsync();
 

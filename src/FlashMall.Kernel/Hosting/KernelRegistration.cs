@@ -1,5 +1,8 @@
 using FlashMall.Kernel.Caching;
 using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Scheduling;
+using Microsoft.Extensions.Options;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Problems;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +24,11 @@ public static class KernelRegistration
         builder.AddDatabase();
         builder.AddTwoTierCache();
         builder.AddRequestRateLimiting();
+
+        builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>();
+        builder.Services.AddScheduledJob<PurgeIdempotencyRecordsJob>(PurgeIdempotencyRecordsJob.Name,
+            "Deletes Idempotency-Key answers older than Idempotency:Retention in every module.", JobSchedule.Every(TimeSpan.FromHours(1)));
         return builder;
     }
 }

@@ -19,7 +19,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public const string AdminEmail = "admin@flashmall.test";
     public const string AdminPassword = "Admin-Password-2026!";
 
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "flashmall-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _dataDirectory;
     private readonly FlashMallFactory? _shareStoresWith;
     private readonly string _databaseName;
     private readonly string _redisPrefix;
@@ -34,12 +34,16 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     protected FlashMallFactory(FlashMallFactory? shareStoresWith)
     {
         _shareStoresWith = shareStoresWith;
+        _dataDirectory = shareStoresWith?._dataDirectory ?? Path.Combine(Path.GetTempPath(), "flashmall-tests", Guid.NewGuid().ToString("N"));
         _databaseName = shareStoresWith?._databaseName ?? $"fm_test_{Guid.NewGuid():N}";
         _redisPrefix = shareStoresWith?._redisPrefix ?? $"fmtest:{Guid.NewGuid():N}:";
         _signingKey = shareStoresWith?._signingKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
     }
 
     public LogCapture Logs { get; } = new();
+
+    /// <summary>Extra services (e.g. a test job), added after the application's own.</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; set; }
 
     /// <summary>Settings this node starts with; subclasses and tests change them before the first request.</summary>
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.Ordinal);
@@ -80,6 +84,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        builder.ConfigureServices(services => ConfigureTestServices?.Invoke(services));
     }
 
     /// <summary>A client signed in as the bootstrapped admin.</summary>
@@ -146,17 +151,20 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_databaseName}\" WITH (FORCE)", connection);
             await drop.ExecuteNonQueryAsync();
         }
-        try
+        if (_shareStoresWith is null)
         {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
+            try
+            {
+                Directory.Delete(_dataDirectory, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
         }
     }
 }
 
-/// <summary>A second node on the same database and Redis as <paramref name="first"/>.</summary>
+/// <summary>A second node on the same database (and data folder, so the same SQLite file) and Redis as <paramref name="first"/>.</summary>
 public sealed class SecondNodeFactory(FlashMallFactory first) : FlashMallFactory(first);
 
 public sealed record Tokens(string AccessToken, string RefreshToken, int ExpiresIn);

@@ -17,7 +17,11 @@ public sealed class ModuleBoundaryTests
 
     private static readonly Assembly Kernel = typeof(FlashMall.Kernel.Hosting.KernelRegistration).Assembly;
     private static readonly Assembly Contracts = typeof(FlashMall.Contracts.Catalog.ICatalogStock).Assembly;
-    private static readonly Assembly RedisAdapter = typeof(FlashMall.Redis.RedisRegistration).Assembly;
+    private static readonly Assembly[] SharedAdapters =
+    [
+        typeof(FlashMall.Redis.RedisRegistration).Assembly,
+        typeof(FlashMall.Scheduling.SchedulingRegistration).Assembly,
+    ];
 
     private static HashSet<string> FlashMallReferences(Assembly assembly) =>
         [.. assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("FlashMall.", StringComparison.Ordinal))];
@@ -43,7 +47,10 @@ public sealed class ModuleBoundaryTests
     [Fact]
     public void Shared_adapters_reference_only_the_kernel()
     {
-        Assert.Equal([Kernel.GetName().Name!], FlashMallReferences(RedisAdapter));
+        foreach (var adapter in SharedAdapters)
+        {
+            Assert.Equal([Kernel.GetName().Name!], FlashMallReferences(adapter));
+        }
     }
 
     [Fact]
