@@ -17,6 +17,8 @@ public sealed class StartupTests
     [InlineData("--Accounts:PasswordHashIterations=1000", "PasswordHashIterations")]
     [InlineData("--role=everything", "--role")]
     [InlineData("--Bootstrap:AdminPassword=short", "Bootstrap:AdminPassword")]
+    [InlineData("--Idempotency:Retention=01:00:00", "Idempotency:Retention")]
+    [InlineData("--ReverseProxy:KnownProxies:0=not-an-ip", "ReverseProxy:KnownProxies")]
     public async Task Invalid_setting_stops_the_server_naming_the_key(string argument, string named)
     {
         var (exitCode, output, error) = await RunServerAsync(argument);

@@ -67,22 +67,27 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
                 $"{IdempotencyFilter.HeaderName} must be 1-{IdempotencyFilter.MaxKeyLength} visible ASCII characters.");
         }
 
-        var scope = http.User.FindFirstValue(Http.FlashMallClaims.UserId) ?? "anonymous";
+        // Keys are scoped to the signed-in caller; an anonymous request has no scope to keep them in.
+        if (http.User.FindFirstValue(Http.FlashMallClaims.UserId) is not { } scope)
+        {
+            return await next(context);
+        }
         var hash = await HashRequestAsync(http.Request);
         var now = clock.GetUtcNow();
 
-        var refusal = await ClaimAsync(scope, key, hash, now, http.RequestAborted);
+        var claimToken = Guid.NewGuid();
+        var refusal = await ClaimAsync(scope, key, hash, claimToken, now, http.RequestAborted);
         if (refusal is not null)
         {
             return refusal;
         }
 
-        return await RunAndRecordAsync(context, next, scope, key);
+        return await RunAndRecordAsync(context, next, scope, key, claimToken);
     }
 
-    private async Task<IResult?> ClaimAsync(string scope, string key, byte[] hash, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<IResult?> ClaimAsync(string scope, string key, byte[] hash, Guid claimToken, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var claim = IdempotencyRecord.Claim(scope, key, hash, now, IdempotencyFilter.Lease);
+        var claim = IdempotencyRecord.Claim(scope, key, hash, claimToken, now, IdempotencyFilter.Lease);
         db.Add(claim);
         try
         {
@@ -95,7 +100,12 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
         }
 
         var existing = await db.Set<IdempotencyRecord>().AsNoTracking()
-            .SingleAsync(r => r.Scope == scope && r.Key == key, cancellationToken);
+            .SingleOrDefaultAsync(r => r.Scope == scope && r.Key == key, cancellationToken);
+        if (existing is null)
+        {
+            // The first attempt failed and released the key between our insert and this read.
+            return Problems.Problems.Conflict(ProblemCodes.IdempotencyInFlight, "A request with this Idempotency-Key just finished failing; retry.");
+        }
 
         if (!CryptographicOperations.FixedTimeEquals(existing.RequestHash, hash))
         {
@@ -118,13 +128,15 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
         // The first attempt died without answering (its effect rolled back with it): take the key over.
         var takenOver = await db.Set<IdempotencyRecord>()
             .Where(r => r.Scope == scope && r.Key == key && !r.Completed && r.LeaseExpiresAt == existing.LeaseExpiresAt)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.LeaseExpiresAt, now + IdempotencyFilter.Lease), cancellationToken);
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.LeaseExpiresAt, now + IdempotencyFilter.Lease)
+                .SetProperty(r => r.ClaimToken, claimToken), cancellationToken);
         return takenOver == 1
             ? null
             : Problems.Problems.Conflict(ProblemCodes.IdempotencyInFlight, "A request with this Idempotency-Key is still being processed; retry shortly.");
     }
 
-    private async Task<object?> RunAndRecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string scope, string key)
+    private async Task<object?> RunAndRecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string scope, string key, Guid claimToken)
     {
         var http = context.HttpContext;
         var records = db.Set<IdempotencyRecord>();
@@ -136,30 +148,40 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
             if (captured.Status >= 500)
             {
                 await transaction.RollbackAsync(CancellationToken.None);
-                await ReleaseAsync(records, scope, key);
+                await ReleaseAsync(records, scope, key, claimToken);
                 return captured;
             }
 
-            await records.Where(r => r.Scope == scope && r.Key == key).ExecuteUpdateAsync(s => s
+            // Only the attempt that still holds the claim may commit: if a retry took the key
+            // over after the lease ran out, this attempt's effect is rolled back, not doubled.
+            var stored = await records.Where(r => r.Scope == scope && r.Key == key && r.ClaimToken == claimToken && !r.Completed).ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.Completed, true)
                 .SetProperty(r => r.ResponseStatus, captured.Status)
                 .SetProperty(r => r.ResponseContentType, captured.ContentType)
                 .SetProperty(r => r.ResponseLocation, captured.Location)
-                .SetProperty(r => r.ResponseBody, captured.Body), http.RequestAborted);
-            await transaction.CommitAsync(http.RequestAborted);
+                .SetProperty(r => r.ResponseBody, captured.Body), CancellationToken.None);
+            if (stored != 1)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                LogClaimLost(logger, scope);
+                http.Response.Clear();
+                return Problems.Problems.Conflict(ProblemCodes.IdempotencyInFlight, "A retry with this Idempotency-Key took over this request; its answer is the one kept.");
+            }
+            // Once the effect is decided, finish it even if the client has gone away.
+            await transaction.CommitAsync(CancellationToken.None);
             return captured;
         }
         catch
         {
             await transaction.RollbackAsync(CancellationToken.None);
-            await ReleaseAsync(records, scope, key);
+            await ReleaseAsync(records, scope, key, claimToken);
             throw;
         }
     }
 
     // A failed attempt leaves no claim behind, so the client's retry runs afresh.
-    private static Task<int> ReleaseAsync(DbSet<IdempotencyRecord> records, string scope, string key) =>
-        records.Where(r => r.Scope == scope && r.Key == key && !r.Completed).ExecuteDeleteAsync(CancellationToken.None);
+    private static Task<int> ReleaseAsync(DbSet<IdempotencyRecord> records, string scope, string key, Guid claimToken) =>
+        records.Where(r => r.Scope == scope && r.Key == key && r.ClaimToken == claimToken && !r.Completed).ExecuteDeleteAsync(CancellationToken.None);
 
     private static async Task<byte[]> HashRequestAsync(HttpRequest request)
     {
@@ -178,6 +200,9 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
         }
         return hash.GetHashAndReset();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An attempt by {Scope} lost its Idempotency-Key claim to a retry; its effect was rolled back")]
+    private static partial void LogClaimLost(ILogger logger, string scope);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency-Key reused with a different request by {Scope}")]
     private static partial void LogKeyReused(ILogger logger, string scope);

@@ -22,12 +22,15 @@ public sealed class IdempotencyRecord
     public byte[]? ResponseBody { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset LeaseExpiresAt { get; private set; }
+    /// <summary>Which attempt holds the claim: only that attempt may store the answer.</summary>
+    public Guid ClaimToken { get; private set; }
 
-    internal static IdempotencyRecord Claim(string scope, string key, byte[] requestHash, DateTimeOffset now, TimeSpan lease) => new()
+    internal static IdempotencyRecord Claim(string scope, string key, byte[] requestHash, Guid claimToken, DateTimeOffset now, TimeSpan lease) => new()
     {
         Scope = scope,
         Key = key,
         RequestHash = requestHash,
+        ClaimToken = claimToken,
         CreatedAt = now,
         LeaseExpiresAt = now + lease,
     };

@@ -19,7 +19,8 @@ public static class AfterCommit
     {
         if (db.Database.CurrentTransaction is null)
         {
-            await action(cancellationToken);
+            // Called after the change was saved: finish even if the request is cancelled now.
+            await action(CancellationToken.None);
             return;
         }
         Pending.GetOrCreateValue(db).Add(action);
@@ -51,8 +52,9 @@ internal sealed class AfterCommitInterceptor : DbTransactionInterceptor
 {
     public static readonly AfterCommitInterceptor Instance = new();
 
+    // The change is committed: its side effects run to the end even if the request is cancelled.
     public override Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default) =>
-        AfterCommit.RunPendingAsync(eventData.Context, cancellationToken);
+        AfterCommit.RunPendingAsync(eventData.Context, CancellationToken.None);
 
     public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) =>
         AfterCommit.RunPendingAsync(eventData.Context, CancellationToken.None).GetAwaiter().GetResult();

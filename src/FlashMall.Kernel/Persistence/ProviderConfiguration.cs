@@ -26,7 +26,9 @@ internal static class ModuleDefaults
     /// </summary>
     public static DbContextOptionsBuilder UseModuleDefaults(this DbContextOptionsBuilder options) => options
         .AddInterceptors(AfterCommitInterceptor.Instance)
-        .ConfigureWarnings(warnings => warnings.Log((CoreEventId.SaveChangesFailed, LogLevel.Debug)));
+        .ConfigureWarnings(warnings => warnings.Log(
+            (CoreEventId.SaveChangesFailed, LogLevel.Debug),
+            (RelationalEventId.CommandError, LogLevel.Debug)));
 }
 
 /// <summary>Options for <c>dotnet ef</c> (design time), where no host or database is needed.</summary>

@@ -35,11 +35,32 @@ public sealed class Validator
         {
             return Add(field, $"At most {maxLength} characters.");
         }
+        if (HasControlCharacters(value))
+        {
+            return Add(field, "Control characters are not allowed.");
+        }
         return value.Trim().Length < minLength ? Add(field, $"At least {minLength} characters.") : this;
     }
 
-    public Validator OptionalText(string? value, string field, int maxLength) =>
-        value is not null && value.Length > maxLength ? Add(field, $"At most {maxLength} characters.") : this;
+    public Validator OptionalText(string? value, string field, int maxLength) => value switch
+    {
+        null => this,
+        _ when value.Length > maxLength => Add(field, $"At most {maxLength} characters."),
+        _ when HasControlCharacters(value) => Add(field, "Control characters are not allowed."),
+        _ => this,
+    };
+
+    /// <summary>
+    /// NUL and other C0/C1 controls (tabs and line breaks excepted), and Unicode bidirectional
+    /// overrides: no shop text needs them, PostgreSQL refuses NUL, and overrides disguise text.
+    /// </summary>
+    public static bool HasControlCharacters(string value) =>
+        value.AsSpan().IndexOfAny(ForbiddenCharacters) >= 0;
+
+    private static readonly System.Buffers.SearchValues<char> ForbiddenCharacters = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0, 32).Where(c => c is not ('\t' or '\n' or '\r')).Select(c => (char)c),
+         .. Enumerable.Range(0x7F, 0x21).Select(c => (char)c),
+         '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069']);
 
     public ProblemHttpResult ToProblem() =>
         Problems.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));

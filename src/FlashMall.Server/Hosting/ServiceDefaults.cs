@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Text.Encodings.Web;
+using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Idempotency;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Problems;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
 namespace FlashMall.Server.Hosting;
@@ -44,7 +46,13 @@ internal static partial class ServiceDefaults
         });
         // Chinese text leaves as UTF-8 (a third of the bytes of \uXXXX escapes on a phone link);
         // HTML-sensitive characters (<, >, &, ', ") stay escaped so JSON is inert inside a page.
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder = JavaScriptEncoder.Create(UnicodeRanges.All));
+        // Numbers are numbers: "price": "100" is refused, not read (the web defaults allow it).
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Encoder = JavaScriptEncoder.Create(UnicodeRanges.All);
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>(ConfigureReverseProxies);
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenApi();
         return builder;
@@ -53,6 +61,7 @@ internal static partial class ServiceDefaults
     /// <summary>The middleware order every request goes through; modules only add endpoints.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseProblemResponses();
         app.UseRouting();
         app.UseRequestBodyLimits();
@@ -66,6 +75,30 @@ internal static partial class ServiceDefaults
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(DatabaseRegistration.ReadyTag) });
         app.MapOpenApi();
         return app;
+    }
+
+    /// <summary>
+    /// Behind HAProxy or nginx, the client's address (for per-IP limits and lockouts) is the one
+    /// the proxy puts in <c>X-Forwarded-For</c> — believed only from the proxies named in
+    /// <c>ReverseProxy:KnownProxies</c> (addresses) and <c>ReverseProxy:KnownNetworks</c> (CIDR).
+    /// Loopback is trusted by default; any other sender's header is ignored.
+    /// </summary>
+    private static void ConfigureReverseProxies(ForwardedHeadersOptions options, IConfiguration configuration)
+    {
+        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        options.ForwardLimit = 1;
+        foreach (var proxy in configuration.GetSection("ReverseProxy:KnownProxies").Get<string[]>() ?? [])
+        {
+            options.KnownProxies.Add(System.Net.IPAddress.TryParse(proxy, out var address)
+                ? address
+                : throw new OptionsValidationException("ReverseProxy", typeof(ForwardedHeadersOptions), [$"ReverseProxy:KnownProxies: '{proxy}' is not an IP address."]));
+        }
+        foreach (var network in configuration.GetSection("ReverseProxy:KnownNetworks").Get<string[]>() ?? [])
+        {
+            options.KnownIPNetworks.Add(System.Net.IPNetwork.TryParse(network, out var range)
+                ? range
+                : throw new OptionsValidationException("ReverseProxy", typeof(ForwardedHeadersOptions), [$"ReverseProxy:KnownNetworks: '{network}' is not a CIDR range."]));
+        }
     }
 
     /// <summary>Every log line of a request carries its request id and, once known, the user id (never more personal data).</summary>

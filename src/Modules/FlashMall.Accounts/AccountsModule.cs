@@ -47,7 +47,11 @@ public static class AccountsModule
             {
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = tokens.ValidationParameters();
-                bearer.Events = new JwtBearerEvents { OnChallenge = WriteChallengeProblemAsync };
+                bearer.Events = new JwtBearerEvents
+                {
+                    OnChallenge = WriteChallengeProblemAsync,
+                    OnTokenValidated = PrivilegedRoles.CheckStillHeldAsync,
+                };
             });
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Merchandiser, policy => policy.RequireRole(Roles.Merchandiser, Roles.Admin))

@@ -27,8 +27,15 @@ internal sealed partial class AdminBootstrap(
         }
         // Validated at start (BootstrapOptionsValidator).
         var email = Credentials.NormalizeEmail(settings.AdminEmail)!;
-        if (await db.Users.AnyAsync(u => u.Email == email, cancellationToken))
+        if (await db.Users.SingleOrDefaultAsync(u => u.Email == email, cancellationToken) is { } existing)
         {
+            if (!existing.RoleList.Contains(Roles.Admin))
+            {
+                // The operator named this account as the admin: give the role back (e.g. after a lock-out by mistake).
+                existing.SetRoles([.. existing.RoleList, Roles.Admin]);
+                await db.SaveChangesAsync(cancellationToken);
+                LogRestored(logger, existing.Id);
+            }
             return;
         }
 
@@ -46,6 +53,9 @@ internal sealed partial class AdminBootstrap(
             // Another node bootstrapped it at the same moment.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Bootstrap gave the admin role back to account {UserId}")]
+    private static partial void LogRestored(ILogger logger, Guid userId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Bootstrapped admin account {UserId}")]
     private static partial void LogCreated(ILogger logger, Guid userId);

@@ -15,6 +15,8 @@ internal sealed class User
     public string Roles { get; private set; } = FlashMall.Kernel.Http.Roles.Buyer;
     public int FailedLogins { get; private set; }
     public DateTimeOffset? LockedUntil { get; private set; }
+    /// <summary>Addresses in the book, kept by conditional updates so the cap holds under concurrency.</summary>
+    public int AddressCount { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
     public IReadOnlyList<string> RoleList => Roles.Split(',', StringSplitOptions.RemoveEmptyEntries);
@@ -28,8 +30,6 @@ internal sealed class User
         PasswordHash = passwordHash,
         CreatedAt = now,
     };
-
-    public bool IsLockedOut(DateTimeOffset now) => LockedUntil > now;
 
     public void ChangePasswordHash(string passwordHash) => PasswordHash = passwordHash;
 

@@ -108,10 +108,13 @@ internal static partial class AccountEndpoints
             : await db.Users.SingleOrDefaultAsync(u => isEmail ? u.Email == login : u.Phone == login, cancellationToken);
 
         var now = clock.GetUtcNow();
-        if (user is not null && user.IsLockedOut(now))
+        // Each attempt is counted in the store before the (slow) hash, so parallel guesses
+        // cannot outrun the lockout: at most MaxFailedLogins attempts per lockout window.
+        if (user is not null && !await TryStartAttemptAsync(db, user.Id, options.Value, now, cancellationToken))
         {
             LogLockedOutAttempt(logger, user.Id);
-            var wait = (int)Math.Ceiling((user.LockedUntil!.Value - now).TotalSeconds);
+            var lockedUntil = await db.Users.Where(u => u.Id == user.Id).Select(u => u.LockedUntil).SingleAsync(cancellationToken);
+            var wait = lockedUntil > now ? (int)Math.Ceiling((lockedUntil.Value - now).TotalSeconds) : 1;
             http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
             return Problems.TooManyRequests(AccountCodes.AccountLocked, "Too many failed logins for this account; try again later.");
         }
@@ -119,6 +122,10 @@ internal static partial class AccountEndpoints
         var check = await hashing.VerifyAsync(user?.PasswordHash, request.Password!, cancellationToken);
         if (check is null)
         {
+            if (user is not null)
+            {
+                await EndAttemptAsync(db, user.Id, AttemptOutcome.NotChecked, options.Value, now);
+            }
             return Busy(http);
         }
         if (user is null || check == PasswordCheck.Failed)
@@ -126,7 +133,7 @@ internal static partial class AccountEndpoints
             ipThrottle.RecordFailure(ip);
             if (user is not null)
             {
-                await RecordFailedLoginAsync(db, user.Id, options.Value, now, cancellationToken);
+                await EndAttemptAsync(db, user.Id, AttemptOutcome.Failed, options.Value, now);
             }
             LogFailedLogin(logger, user?.Id, ip);
             return Problems.Unauthorized(AccountCodes.InvalidCredentials, "The login or password is wrong.");
@@ -136,10 +143,7 @@ internal static partial class AccountEndpoints
         {
             user.ChangePasswordHash(stronger);
         }
-        if (user.FailedLogins > 0)
-        {
-            await db.Users.Where(u => u.Id == user.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedLogins, 0), cancellationToken);
-        }
+        await EndAttemptAsync(db, user.Id, AttemptOutcome.Succeeded, options.Value, now);
 
         var issued = await IssueAsync(db, tokens, ids, user, familyId: ids.NewId(), now, cancellationToken);
         LogLoggedIn(logger, user.Id);
@@ -202,16 +206,38 @@ internal static partial class AccountEndpoints
         return new TokenResponse(tokens.CreateAccessToken(user), refresh, (int)tokens.Options.AccessTokenLifetime.TotalSeconds);
     }
 
-    /// <summary>Counts the failure and locks the account once the count reaches the limit; both decided by the store.</summary>
-    private static async Task RecordFailedLoginAsync(AccountsDbContext db, Guid userId, AccountsOptions options, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims one login attempt: counts it unless the account is locked or already has the
+    /// maximum of attempts counted. The store decides, so concurrent guesses queue behind it.
+    /// </summary>
+    private static async Task<bool> TryStartAttemptAsync(AccountsDbContext db, Guid userId, AccountsOptions options, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.Users
+            .Where(u => u.Id == userId && u.FailedLogins < options.MaxFailedLogins && (u.LockedUntil == null || u.LockedUntil <= now))
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedLogins, u => u.FailedLogins + 1), cancellationToken) == 1;
+
+    private enum AttemptOutcome
     {
-        await db.Users.Where(u => u.Id == userId)
-            .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedLogins, u => u.FailedLogins + 1), cancellationToken);
-        await db.Users.Where(u => u.Id == userId && u.FailedLogins >= options.MaxFailedLogins)
+        Succeeded,
+        Failed,
+        NotChecked,
+    }
+
+    /// <summary>
+    /// A success clears the count; an attempt never checked (hashing busy) gives its count back;
+    /// a failure keeps it and locks the account once the count reaches the limit. Runs to the end
+    /// even if the client goes away.
+    /// </summary>
+    private static Task<int> EndAttemptAsync(AccountsDbContext db, Guid userId, AttemptOutcome outcome, AccountsOptions options, DateTimeOffset now) => outcome switch
+    {
+        AttemptOutcome.Succeeded => db.Users.Where(u => u.Id == userId)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedLogins, 0), CancellationToken.None),
+        AttemptOutcome.NotChecked => db.Users.Where(u => u.Id == userId && u.FailedLogins > 0)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedLogins, u => u.FailedLogins - 1), CancellationToken.None),
+        _ => db.Users.Where(u => u.Id == userId && u.FailedLogins >= options.MaxFailedLogins)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(u => u.FailedLogins, 0)
-                .SetProperty(u => u.LockedUntil, now + options.LockoutDuration), cancellationToken);
-    }
+                .SetProperty(u => u.LockedUntil, now + options.LockoutDuration), CancellationToken.None),
+    };
 
     private static string DefaultNickname(string? email, string? phone) =>
         email is not null ? email[..Math.Min(email.IndexOf('@', StringComparison.Ordinal), Credentials.MaxNicknameLength)]

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using FlashMall.Accounts.Domain;
 using FlashMall.Accounts.Persistence;
 using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Idempotency;
 using FlashMall.Kernel.Problems;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,12 +20,13 @@ internal sealed record AddressResponse(string Id, string Name, string Phone, str
 internal static class AddressEndpoints
 {
     public const int MaxAddressesPerUser = 20;
+    public const string AddressBookFull = "address_book_full";
 
     public static void MapAddressEndpoints(this IEndpointRouteBuilder routes)
     {
         var addresses = routes.MapGroup("/api/accounts/addresses").WithTags("Accounts").RequireAuthorization();
         addresses.MapGet("", List);
-        addresses.MapPost("", Create);
+        addresses.MapPost("", Create).WithIdempotency<RouteHandlerBuilder, AccountsDbContext>();
         addresses.MapGet("/{id}", Get);
         addresses.MapDelete("/{id}", Delete);
     }
@@ -51,14 +53,22 @@ internal static class AddressEndpoints
             return validation.ToProblem();
         }
         var userId = user.UserId();
-        if (await db.Addresses.CountAsync(a => a.UserId == userId, cancellationToken) >= MaxAddressesPerUser)
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        // The store keeps the count: one conditional update decides whether there is room.
+        var room = await db.Users.Where(u => u.Id == userId && u.AddressCount < MaxAddressesPerUser)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.AddressCount, u => u.AddressCount + 1), cancellationToken);
+        if (room == 0)
         {
-            return Problems.Conflict("address_book_full", $"An address book holds at most {MaxAddressesPerUser} addresses.");
+            return Problems.Conflict(AddressBookFull, $"An address book holds at most {MaxAddressesPerUser} addresses.");
         }
         var address = Address.Create(ids.NewId(), userId, request.Name!.Trim(), Credentials.NormalizePhone(request.Phone)!,
             request.Line1!.Trim(), request.City!.Trim(), request.Region!.Trim(), request.Postcode?.Trim(), clock.GetUtcNow());
         db.Addresses.Add(address);
         await db.SaveChangesAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
         return TypedResults.Created($"/api/accounts/addresses/{address.Id}", ToResponse(address));
     }
 
@@ -72,10 +82,20 @@ internal static class AddressEndpoints
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, ClaimsPrincipal user, AccountsDbContext db, CancellationToken cancellationToken)
     {
-        var deleted = Guid.TryParse(id, out var addressId)
-            ? await db.Addresses.Where(a => a.Id == addressId && a.UserId == user.UserId()).ExecuteDeleteAsync(cancellationToken)
-            : 0;
-        return deleted == 0 ? Problems.NotFound("address") : TypedResults.NoContent();
+        if (!Guid.TryParse(id, out var addressId))
+        {
+            return Problems.NotFound("address");
+        }
+        var userId = user.UserId();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var deleted = await db.Addresses.Where(a => a.Id == addressId && a.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            return Problems.NotFound("address");
+        }
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.AddressCount, u => u.AddressCount - 1), cancellationToken);
+        await transaction.CommitAsync(CancellationToken.None);
+        return TypedResults.NoContent();
     }
 
     private static AddressResponse ToResponse(Address a) => new(a.Id.ToString(), a.Name, a.Phone, a.Line1, a.City, a.Region, a.Postcode);

@@ -16,15 +16,20 @@ internal sealed record RolesResponse(string UserId, IReadOnlyList<string> Roles)
 
 internal static partial class AdminUserEndpoints
 {
+    public const string LastAdmin = "last_admin";
+
     public static void MapAdminUserEndpoints(this IEndpointRouteBuilder routes)
     {
         var admin = routes.MapGroup("/api/admin/users").WithTags("Accounts admin").RequireAuthorization(Policies.Admin);
         admin.MapPost("/{userId}/roles", SetRoles);
     }
 
-    /// <summary>Replaces the user's roles (buyer is always kept). Takes effect with the user's next access token.</summary>
+    /// <summary>
+    /// Replaces the user's roles (buyer is always kept). A removed role stops working at once
+    /// (privileged tokens are checked against the store) and the user's refresh tokens are revoked.
+    /// </summary>
     private static async Task<Results<Ok<RolesResponse>, ProblemHttpResult>> SetRoles(
-        string userId, SetRolesRequest request, HttpContext http, AccountsDbContext db, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string userId, SetRolesRequest request, HttpContext http, AccountsDbContext db, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var roles = request.Roles ?? [];
         var validation = new Validator()
@@ -47,7 +52,16 @@ internal static partial class AdminUserEndpoints
         }
         var before = user.Roles;
         user.SetRoles(roles);
+        if (before.Split(',').Contains(Roles.Admin) && !user.RoleList.Contains(Roles.Admin)
+            && await db.Users.CountAsync(u => u.Roles.Contains(Roles.Admin), cancellationToken) <= 1)
+        {
+            return Problems.Conflict(LastAdmin, "This is the last admin account; grant admin to another account first.");
+        }
         await db.SaveChangesAsync(cancellationToken);
+        // Sessions started under the old roles end; the user signs in again to get the new ones.
+        var now = clock.GetUtcNow();
+        await db.RefreshTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), CancellationToken.None);
         LogRolesChanged(loggers.CreateLogger(typeof(AdminUserEndpoints)), http.User.UserId(), user.Id, before, user.Roles);
         return TypedResults.Ok(new RolesResponse(user.Id.ToString(), user.RoleList));
     }

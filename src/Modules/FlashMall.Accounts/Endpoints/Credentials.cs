@@ -24,14 +24,28 @@ internal static partial class Credentials
             : null;
     }
 
+    /// <summary>
+    /// E.164 (<c>+8613800138000</c>), so one number is one account however it is written:
+    /// spaces, dashes and parentheses are dropped, a <c>00</c> prefix becomes <c>+</c>, and a
+    /// mainland mobile number without a country code (<c>13800138000</c>) gets <c>+86</c>.
+    /// Other numbers need their country code.
+    /// </summary>
     public static string? NormalizePhone(string? phone)
     {
         if (string.IsNullOrWhiteSpace(phone) || phone.Length > 32)
         {
             return null;
         }
-        var compact = phone.Trim().Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-        return PhonePattern().IsMatch(compact) ? compact : null;
+        var compact = new string([.. phone.Where(c => c is not (' ' or '-' or '(' or ')'))]);
+        if (compact.StartsWith("00", StringComparison.Ordinal))
+        {
+            compact = "+" + compact[2..];
+        }
+        else if (ChinaMobilePattern().IsMatch(compact))
+        {
+            compact = "+86" + compact;
+        }
+        return E164Pattern().IsMatch(compact) ? compact : null;
     }
 
     /// <summary>A login is an e-mail address when it has an '@', otherwise a phone number.</summary>
@@ -41,6 +55,9 @@ internal static partial class Credentials
         return isEmail ? NormalizeEmail(login) : NormalizePhone(login);
     }
 
-    [GeneratedRegex(@"^\+?[0-9]{6,15}$")]
-    private static partial Regex PhonePattern();
+    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
+    private static partial Regex E164Pattern();
+
+    [GeneratedRegex(@"^1[3-9][0-9]{9}$")]
+    private static partial Regex ChinaMobilePattern();
 }

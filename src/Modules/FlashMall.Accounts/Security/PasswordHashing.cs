@@ -74,5 +74,8 @@ internal sealed class PasswordHashing : IDisposable
         }
     }
 
+    /// <summary>Hashing slots free right now.</summary>
+    internal int FreeSlots => _slots.CurrentCount;
+
     public void Dispose() => _slots.Dispose();
 }

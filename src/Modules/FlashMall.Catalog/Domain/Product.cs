@@ -18,9 +18,14 @@ internal sealed class Product
     public long MinPrice { get; private set; }
     public long Sales { get; private set; }
     public bool Deleted { get; private set; }
+    /// <summary>Bumped by every change (and every stock hold-back): the concurrency token behind the admin ETag.</summary>
+    public int Version { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset UpdatedAt { get; private set; }
     public IReadOnlyList<Sku> Skus => _skus;
+
+    /// <summary>The SKUs on sale; removed ones stay stored because sales and orders refer to them.</summary>
+    public IEnumerable<Sku> ActiveSkus => _skus.Where(s => !s.Removed);
 
     public string? ImageUrl => Images.Count > 0 ? Images[0] : null;
 
@@ -33,7 +38,8 @@ internal sealed class Product
 
     /// <summary>
     /// Replaces the product's fields and its SKU set: SKUs are matched by code, so an existing
-    /// code keeps its id; codes not in the draft are removed.
+    /// code keeps its id; codes not in the draft are marked removed (never deleted: a sale or an
+    /// order may refer to them), and a removed code given again comes back with its id.
     /// </summary>
     public void Apply(ProductDraft draft, Func<Guid> newId, DateTimeOffset now)
     {
@@ -42,7 +48,10 @@ internal sealed class Product
         CategoryId = draft.CategoryId;
         Brand = draft.Brand;
         Images = [.. draft.Images];
-        _skus.RemoveAll(sku => !draft.Skus.Any(d => d.Code == sku.Code));
+        foreach (var sku in _skus.Where(sku => !draft.Skus.Any(d => d.Code == sku.Code)))
+        {
+            sku.Remove();
+        }
         foreach (var skuDraft in draft.Skus)
         {
             var existing = _skus.Find(s => s.Code == skuDraft.Code);
@@ -55,15 +64,11 @@ internal sealed class Product
                 existing.Apply(skuDraft);
             }
         }
-        MinPrice = _skus.Min(s => s.Price);
+        MinPrice = ActiveSkus.Min(s => s.Price);
         UpdatedAt = now;
+        Version++;
     }
 
-    public void Delete(DateTimeOffset now)
-    {
-        Deleted = true;
-        UpdatedAt = now;
-    }
 }
 
 internal sealed class Sku
@@ -79,6 +84,7 @@ internal sealed class Sku
     /// <summary>Free stock for regular sale (a flash sale's units are held back out of it).</summary>
     public int Stock { get; private set; }
     public Dictionary<string, string> Attributes { get; private set; } = [];
+    public bool Removed { get; private set; }
 
     public static Sku Create(Guid id, Guid productId, SkuDraft draft)
     {
@@ -87,8 +93,11 @@ internal sealed class Sku
         return sku;
     }
 
+    public void Remove() => Removed = true;
+
     public void Apply(SkuDraft draft)
     {
+        Removed = false;
         Price = draft.Price;
         Stock = draft.Stock;
         Attributes = new Dictionary<string, string>(draft.Attributes, StringComparer.Ordinal);

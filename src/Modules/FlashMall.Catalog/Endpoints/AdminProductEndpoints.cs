@@ -33,6 +33,8 @@ internal static partial class AdminProductEndpoints
     public const int MaxStock = 10_000_000;
 
     public const string SkuCodeExists = "sku_code_exists";
+    public const string PreconditionFailed = "precondition_failed";
+    public const string ConcurrentUpdate = "concurrent_update";
 
     public static void MapAdminProductEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -64,17 +66,29 @@ internal static partial class AdminProductEndpoints
         return TypedResults.Created($"/api/products/{product.Id}", Saved(product));
     }
 
-    /// <summary>The merchandiser's view: reads the store directly, never the public cache.</summary>
-    private static async Task<Results<Ok<ProductDetail>, ProblemHttpResult>> Get(string id, CatalogDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// The merchandiser's view: reads the store directly, never the public cache. Its ETag names
+    /// the product's version; send it back as <c>If-Match</c> on PUT so a stale form cannot
+    /// overwrite a newer change (stock held back for a sale, another merchandiser's edit).
+    /// </summary>
+    private static async Task<Results<Ok<ProductDetail>, ProblemHttpResult>> Get(string id, HttpContext http, CatalogDbContext db, CancellationToken cancellationToken)
     {
         var product = Guid.TryParse(id, out var productId)
             ? await db.Products.AsNoTracking().Include(p => p.Skus).SingleOrDefaultAsync(p => p.Id == productId && !p.Deleted, cancellationToken)
             : null;
-        return product is null ? Problems.NotFound("product") : TypedResults.Ok(CatalogEndpoints.ToDetail(product));
+        if (product is null)
+        {
+            return Problems.NotFound("product");
+        }
+        http.Response.Headers.ETag = VersionTag(product);
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(CatalogEndpoints.ToDetail(product));
     }
 
+    private static string VersionTag(Product product) => $"\"v{product.Version}\"";
+
     private static async Task<Results<Ok<ProductSaved>, ProblemHttpResult>> Update(
-        string id, ProductRequest request, ClaimsPrincipal user, CatalogDbContext db, CatalogCache cache, IIdGenerator ids, TimeProvider clock,
+        string id, ProductRequest request, HttpContext http, ClaimsPrincipal user, CatalogDbContext db, CatalogCache cache, IIdGenerator ids, TimeProvider clock,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var product = Guid.TryParse(id, out var productId)
@@ -83,6 +97,11 @@ internal static partial class AdminProductEndpoints
         if (product is null)
         {
             return Problems.NotFound("product");
+        }
+        if (http.Request.Headers.IfMatch is { Count: > 0 } ifMatch && !ifMatch.Contains(VersionTag(product)) && !ifMatch.Contains("*"))
+        {
+            return Problems.Create(StatusCodes.Status412PreconditionFailed, PreconditionFailed, "Precondition failed",
+                "The product changed since you read it; read it again and reapply your change.");
         }
         var (draft, problem) = await ValidateAsync(request, db, cancellationToken);
         if (draft is null)
@@ -110,7 +129,7 @@ internal static partial class AdminProductEndpoints
         // Soft delete: orders keep referring to what was sold.
         var now = clock.GetUtcNow();
         var deleted = await db.Products.Where(p => p.Id == productId && !p.Deleted)
-            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Deleted, true).SetProperty(p => p.UpdatedAt, now), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Deleted, true).SetProperty(p => p.UpdatedAt, now).SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
         if (deleted == 0)
         {
             return Problems.NotFound("product");
@@ -131,6 +150,10 @@ internal static partial class AdminProductEndpoints
         {
             return Problems.Conflict(SkuCodeExists, "A SKU with one of these codes already exists.");
         }
+        catch (DbUpdateConcurrencyException)
+        {
+            return Problems.Conflict(ConcurrentUpdate, "The product changed while this request was saving it; read it again and retry.");
+        }
     }
 
     /// <summary>Every field checked before anything is written; the category must exist.</summary>
@@ -146,7 +169,8 @@ internal static partial class AdminProductEndpoints
         for (var i = 0; i < (request.Images?.Count ?? 0); i++)
         {
             var image = request.Images![i];
-            validation.Require(image is { Length: > 0 and <= 512 } && (image.StartsWith('/') || image.StartsWith("https://", StringComparison.Ordinal)),
+            validation.Require(image is { Length: > 0 and <= 512 } && !Validator.HasControlCharacters(image)
+                    && ((image.StartsWith('/') && !image.StartsWith("//", StringComparison.Ordinal)) || image.StartsWith("https://", StringComparison.Ordinal)),
                 $"images[{i}]", "An absolute path or an https URL of at most 512 characters.");
         }
 
@@ -165,8 +189,9 @@ internal static partial class AdminProductEndpoints
                 .Require(sku.Price is >= 1 and <= MaxPrice, $"{field}.price", $"A whole number of fen from 1 to {MaxPrice}.")
                 .Require(sku.Stock is >= 0 and <= MaxStock, $"{field}.stock", $"A whole number from 0 to {MaxStock}.")
                 .Require(sku.Attributes is null || sku.Attributes.Count <= MaxAttributes, $"{field}.attributes", $"At most {MaxAttributes} attributes.")
-                .Require(sku.Attributes is null || sku.Attributes.All(a => a.Key.Length is > 0 and <= 32 && a.Value is { Length: <= 64 }),
-                    $"{field}.attributes", "Names of 1-32 and values of at most 64 characters.");
+                .Require(sku.Attributes is null || sku.Attributes.All(a => a.Key.Length is > 0 and <= 32 && a.Value is { Length: <= 64 }
+                        && !Validator.HasControlCharacters(a.Key) && !Validator.HasControlCharacters(a.Value)),
+                    $"{field}.attributes", "Names of 1-32 and values of at most 64 characters, without control characters.");
         }
         if (skus.Where(s => s?.Code is not null).GroupBy(s => s.Code!.Trim(), StringComparer.Ordinal).Any(g => g.Count() > 1))
         {
@@ -194,7 +219,7 @@ internal static partial class AdminProductEndpoints
     }
 
     private static ProductSaved Saved(Product product) =>
-        new(product.Id.ToString(), [.. product.Skus.OrderBy(s => s.Code, StringComparer.Ordinal).Select(s => new SkuRef(s.Id.ToString(), s.Code))]);
+        new(product.Id.ToString(), [.. product.ActiveSkus.OrderBy(s => s.Code, StringComparer.Ordinal).Select(s => new SkuRef(s.Id.ToString(), s.Code))]);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Merchandiser {UserId} {Action} product {ProductId}")]
     private static partial void LogChanged(ILogger logger, Guid userId, string action, Guid productId);

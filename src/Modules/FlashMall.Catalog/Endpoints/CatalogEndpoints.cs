@@ -47,7 +47,8 @@ internal static class CatalogEndpoints
         }
 
         var key = $"catalog:products:{category:N}:{page.Page}:{page.PageSize}";
-        var json = await cache.GetOrLoadAsync(key, (db, ct) => LoadPageAsync(db, category, page, ct), isList: true, cancellationToken);
+        var json = await cache.GetOrLoadAsync(key, (db, ct) => LoadPageAsync(db, category, page, ct), isList: true, cancellationToken,
+            keep: result => result.Items.Count > 0 || result.Page == 1);
         return json is null ? Problems.NotFound("category") : new CachedJsonResult(json, CachedJsonResult.PublicShortLived);
     }
 
@@ -96,7 +97,7 @@ internal static class CatalogEndpoints
 
     internal static ProductDetail ToDetail(Product p) => new(
         p.Id.ToString(), p.Name, p.Description, p.CategoryId.ToString(), p.Brand, p.Images, p.ImageUrl, p.MinPrice,
-        [.. p.Skus.OrderBy(s => s.Code, StringComparer.Ordinal).Select(s => new SkuDetail(s.Id.ToString(), s.Code, s.Attributes, s.Price, s.Stock))],
+        [.. p.ActiveSkus.OrderBy(s => s.Code, StringComparer.Ordinal).Select(s => new SkuDetail(s.Id.ToString(), s.Code, s.Attributes, s.Price, s.Stock))],
         p.Sales, p.UpdatedAt);
 
     private static CategoryNode[] BuildTree(List<Category> categories)

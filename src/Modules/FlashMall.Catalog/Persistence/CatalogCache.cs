@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using FlashMall.Kernel.Caching;
@@ -39,16 +40,33 @@ internal sealed class CatalogCache(HybridCache cache, ICacheInvalidator invalida
 
     public static string ProductKey(Guid id) => $"catalog:product:{id:N}";
 
-    public ValueTask<CachedJson?> GetOrLoadAsync<T>(string key, Func<CatalogDbContext, CancellationToken, Task<T?>> load, bool isList, CancellationToken cancellationToken)
-        where T : class =>
-        cache.GetOrCreateAsync(
+    /// <summary>
+    /// The cached answer for <paramref name="key"/>, loading it on a miss. A miss that finds
+    /// nothing, or that <paramref name="keep"/> declines (an empty page past the end), is not
+    /// kept: otherwise anyone could fill the cache with random ids and page numbers.
+    /// </summary>
+    public async ValueTask<CachedJson?> GetOrLoadAsync<T>(
+        string key, Func<CatalogDbContext, CancellationToken, Task<T?>> load, bool isList, CancellationToken cancellationToken, Func<T, bool>? keep = null)
+        where T : class
+    {
+        var worthKeeping = new StrongBox<bool>(true);
+        var cached = await cache.GetOrCreateAsync(
             key,
-            (load, services, json.Value.SerializerOptions),
-            static async (state, ct) => await state.load(state.services.GetRequiredService<CatalogDbContext>(), ct) is { } value
-                ? CachedJson.From(value, state.SerializerOptions)
-                : null,
+            (load, services, json.Value.SerializerOptions, keep, worthKeeping),
+            static async (state, ct) =>
+            {
+                var value = await state.load(state.services.GetRequiredService<CatalogDbContext>(), ct);
+                state.worthKeeping.Value = value is not null && (state.keep?.Invoke(value) ?? true);
+                return value is null ? null : CachedJson.From(value, state.SerializerOptions);
+            },
             tags: isList ? ListTags : null,
             cancellationToken: cancellationToken);
+        if (!worthKeeping.Value)
+        {
+            await cache.RemoveAsync(key, CancellationToken.None);
+        }
+        return cached;
+    }
 
     /// <summary>Drops the product and every list, once the change <paramref name="db"/> is making is committed.</summary>
     public Task InvalidateProductAsync(CatalogDbContext db, Guid productId, CancellationToken cancellationToken) =>

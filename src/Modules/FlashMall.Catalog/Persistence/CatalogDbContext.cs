@@ -16,6 +16,9 @@ internal abstract class CatalogDbContext(DbContextOptions options) : DbContext(o
     public DbSet<Product> Products => Set<Product>();
     public DbSet<Sku> Skus => Set<Sku>();
 
+    /// <summary>Stored JSON keeps Chinese as characters (not 6-byte escapes); it is never written into a page as is.</summary>
+    private static readonly JsonSerializerOptions StoredJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);
@@ -33,6 +36,8 @@ internal abstract class CatalogDbContext(DbContextOptions options) : DbContext(o
             product.Property(p => p.Description).HasMaxLength(5000);
             product.Property(p => p.Brand).HasMaxLength(64);
             product.Ignore(p => p.ImageUrl);
+            product.Ignore(p => p.ActiveSkus);
+            product.Property(p => p.Version).IsConcurrencyToken();
             product.HasMany(p => p.Skus).WithOne().HasForeignKey(s => s.ProductId).OnDelete(DeleteBehavior.Cascade);
             product.Navigation(p => p.Skus).HasField("_skus").UsePropertyAccessMode(PropertyAccessMode.Field);
             product.HasOne<Category>().WithMany().HasForeignKey(p => p.CategoryId).OnDelete(DeleteBehavior.Restrict);
@@ -46,13 +51,12 @@ internal abstract class CatalogDbContext(DbContextOptions options) : DbContext(o
             sku.HasIndex(s => s.Code).IsUnique();
             sku.Property(s => s.Attributes)
                 .HasConversion(
-                    value => JsonSerializer.Serialize(value, JsonSerializerOptions.Default),
-                    json => JsonSerializer.Deserialize<Dictionary<string, string>>(json, JsonSerializerOptions.Default) ?? new Dictionary<string, string>(),
+                    value => JsonSerializer.Serialize(value, StoredJson),
+                    json => JsonSerializer.Deserialize<Dictionary<string, string>>(json, StoredJson) ?? new Dictionary<string, string>(),
                     new ValueComparer<Dictionary<string, string>>(
                         (a, b) => a!.Count == b!.Count && !a.Except(b).Any(),
                         d => d.Aggregate(0, (hash, pair) => HashCode.Combine(hash, pair.Key, pair.Value)),
-                        d => new Dictionary<string, string>(d, StringComparer.Ordinal)))
-                .HasMaxLength(2000);
+                        d => new Dictionary<string, string>(d, StringComparer.Ordinal)));
         });
         modelBuilder.AddIdempotencyRecords();
         modelBuilder.UseClientGeneratedKeys();

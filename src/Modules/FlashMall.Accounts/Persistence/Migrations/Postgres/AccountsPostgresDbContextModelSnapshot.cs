@@ -138,6 +138,10 @@ namespace FlashMall.Accounts.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<int>("AddressCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("address_count");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -203,6 +207,10 @@ namespace FlashMall.Accounts.Persistence.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
                         .HasColumnName("key");
+
+                    b.Property<Guid>("ClaimToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("claim_token");
 
                     b.Property<bool>("Completed")
                         .HasColumnType("boolean")

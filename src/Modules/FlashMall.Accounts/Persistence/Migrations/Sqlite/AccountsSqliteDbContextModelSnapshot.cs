@@ -132,6 +132,10 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<int>("AddressCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("address_count");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
@@ -197,6 +201,10 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
                         .HasMaxLength(255)
                         .HasColumnType("TEXT")
                         .HasColumnName("key");
+
+                    b.Property<Guid>("ClaimToken")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("claim_token");
 
                     b.Property<bool>("Completed")
                         .HasColumnType("INTEGER")

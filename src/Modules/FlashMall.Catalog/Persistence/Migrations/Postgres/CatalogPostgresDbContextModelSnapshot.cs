@@ -112,6 +112,11 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
                     b.HasKey("Id")
                         .HasName("pk_products");
 
@@ -132,8 +137,7 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
 
                     b.Property<string>("Attributes")
                         .IsRequired()
-                        .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
+                        .HasColumnType("text")
                         .HasColumnName("attributes");
 
                     b.Property<string>("Code")
@@ -149,6 +153,10 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                     b.Property<Guid>("ProductId")
                         .HasColumnType("uuid")
                         .HasColumnName("product_id");
+
+                    b.Property<bool>("Removed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("removed");
 
                     b.Property<int>("Stock")
                         .HasColumnType("integer")
@@ -178,6 +186,10 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
                         .HasColumnName("key");
+
+                    b.Property<Guid>("ClaimToken")
+                        .HasColumnType("uuid")
+                        .HasColumnName("claim_token");
 
                     b.Property<bool>("Completed")
                         .HasColumnType("boolean")

@@ -105,6 +105,11 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
 
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
                     b.HasKey("Id")
                         .HasName("pk_catalog_products");
 
@@ -125,7 +130,6 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
 
                     b.Property<string>("Attributes")
                         .IsRequired()
-                        .HasMaxLength(2000)
                         .HasColumnType("TEXT")
                         .HasColumnName("attributes");
 
@@ -142,6 +146,10 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                     b.Property<Guid>("ProductId")
                         .HasColumnType("TEXT")
                         .HasColumnName("product_id");
+
+                    b.Property<bool>("Removed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("removed");
 
                     b.Property<int>("Stock")
                         .HasColumnType("INTEGER")
@@ -171,6 +179,10 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                         .HasMaxLength(255)
                         .HasColumnType("TEXT")
                         .HasColumnName("key");
+
+                    b.Property<Guid>("ClaimToken")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("claim_token");
 
                     b.Property<bool>("Completed")
                         .HasColumnType("INTEGER")

@@ -89,6 +89,10 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("key");
 
+                    b.Property<Guid>("ClaimToken")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("claim_token");
+
                     b.Property<bool>("Completed")
                         .HasColumnType("INTEGER")
                         .HasColumnName("completed");
