@@ -14,7 +14,15 @@ public sealed partial class DatabaseMigrator(
 {
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(data.Value.FullPath);
+        // The folder holds password hashes, addresses and the signing key: its owner only.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(data.Value.FullPath);
+        }
+        else
+        {
+            Directory.CreateDirectory(data.Value.FullPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var first = true;
         foreach (var module in modules)
         {

@@ -23,10 +23,12 @@ public static class ProblemDetailsSetup
         {
             var problem = context.ProblemDetails;
             problem.Extensions["traceId"] = Activity.Current?.TraceId.ToHexString() ?? context.HttpContext.TraceIdentifier;
+            var status = problem.Status ?? context.HttpContext.Response.StatusCode;
             if (!problem.Extensions.ContainsKey("code"))
             {
-                problem.Extensions["code"] = CodeForStatus(problem.Status ?? context.HttpContext.Response.StatusCode);
+                problem.Extensions["code"] = CodeForStatus(status);
             }
+            problem.Detail ??= DefaultDetail(status);
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         // Binding failures (malformed JSON, wrong types) throw BadHttpRequestException in every
@@ -41,6 +43,18 @@ public static class ProblemDetailsSetup
         app.UseStatusCodePages();
         return app;
     }
+
+    /// <summary>What the framework's own refusals (unknown route, wrong method, ...) say.</summary>
+    private static string DefaultDetail(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => "Sign in: send Authorization: Bearer <accessToken>.",
+        StatusCodes.Status403Forbidden => "Your account does not have the role this needs.",
+        StatusCodes.Status404NotFound => "There is nothing at this address.",
+        StatusCodes.Status405MethodNotAllowed => "This address does not accept this method.",
+        StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts.",
+        StatusCodes.Status415UnsupportedMediaType => "Send application/json.",
+        _ => "The request was refused.",
+    };
 
     internal static string CodeForStatus(int status) => status switch
     {

@@ -27,6 +27,7 @@ public static class HttpAssertions
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.Equal(code, problem.GetProperty("code").GetString());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()));
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
         return problem;

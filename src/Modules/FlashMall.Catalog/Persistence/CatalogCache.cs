@@ -7,6 +7,7 @@ using FlashMall.Kernel.Persistence;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FlashMall.Catalog.Persistence;
@@ -30,8 +31,15 @@ internal sealed record CachedJson(byte[] Body, string ETag)
 /// invalidates what it changed, on every node (see <see cref="ICacheInvalidator"/>). The store
 /// is only touched (and its context only created) on a miss.
 /// </summary>
-internal sealed class CatalogCache(HybridCache cache, ICacheInvalidator invalidator, IServiceProvider services, IOptions<JsonOptions> json)
+internal sealed partial class CatalogCache(
+    HybridCache cache, ICacheInvalidator invalidator, IServiceProvider services, IOptions<JsonOptions> json, TimeProvider clock, ILogger<CatalogCache> logger)
 {
+    /// <summary>
+    /// A read that loaded the old row just before the commit can store it just after the
+    /// invalidation; a second invalidation this much later ends such a copy.
+    /// </summary>
+    public static readonly TimeSpan SecondInvalidationDelay = TimeSpan.FromSeconds(1);
+
     /// <summary>Every cached product list carries this tag, so one change drops them all.</summary>
     public const string ProductListsTag = "catalog:products";
     public const string CategoriesKey = "catalog:categories";
@@ -68,7 +76,31 @@ internal sealed class CatalogCache(HybridCache cache, ICacheInvalidator invalida
         return cached;
     }
 
-    /// <summary>Drops the product and every list, once the change <paramref name="db"/> is making is committed.</summary>
+    /// <summary>
+    /// Drops the product and every list once the change <paramref name="db"/> is making is
+    /// committed, and once more a moment later (see <see cref="SecondInvalidationDelay"/>).
+    /// </summary>
     public Task InvalidateProductAsync(CatalogDbContext db, Guid productId, CancellationToken cancellationToken) =>
-        db.RunAfterCommitAsync(ct => invalidator.InvalidateAsync([ProductKey(productId)], ListTags, ct).AsTask(), cancellationToken);
+        db.RunAfterCommitAsync(async ct =>
+        {
+            string[] keys = [ProductKey(productId)];
+            await invalidator.InvalidateAsync(keys, ListTags, ct);
+            _ = InvalidateAgainLaterAsync(keys);
+        }, cancellationToken);
+
+    private async Task InvalidateAgainLaterAsync(string[] keys)
+    {
+        try
+        {
+            await Task.Delay(SecondInvalidationDelay, clock);
+            await invalidator.InvalidateAsync(keys, ListTags);
+        }
+        catch (Exception ex)
+        {
+            LogSecondInvalidationFailed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The delayed second cache invalidation failed")]
+    private static partial void LogSecondInvalidationFailed(ILogger logger, Exception exception);
 }
