@@ -142,6 +142,8 @@ public sealed class CatalogTests(FlashMallFactory factory) : IClassFixture<Flash
         { "category not an id", """{"name":"x","categoryId":"phones","brand":"b","skus":[{"code":"c","price":1,"stock":1}]}""", "validation_failed" },
         { "name too long", $$"""{"name":"{{new string('名', 201)}}","categoryId":"{{category}}","brand":"b","skus":[{"code":"c","price":1,"stock":1}]}""", "validation_failed" },
         { "body is an array", "[1,2,3]", "invalid_json" },
+        { "body is null", "null", "invalid_json" },
+        { "body is empty", "", "invalid_json" },
     };
 
     [Fact]

@@ -90,6 +90,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
                 (400, ProblemCodes.InvalidJson, "Malformed JSON", JsonErrorDetail(json)),
             BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType =>
                 (415, ProblemCodes.UnsupportedMediaType, "Unsupported media type", "Send application/json."),
+            // The framework's wording for a missing or null body names its own internals.
+            BadHttpRequestException bad when bad.Message.StartsWith("Implicit body inferred", StringComparison.Ordinal)
+                    || bad.Message.StartsWith("Required parameter", StringComparison.Ordinal) =>
+                (400, ProblemCodes.InvalidJson, "Malformed JSON", "A JSON object body is required."),
             BadHttpRequestException bad =>
                 (bad.StatusCode, ProblemDetailsSetup.CodeForStatus(bad.StatusCode), "Bad request", bad.Message),
             _ => (500, ProblemCodes.InternalError, "Internal error", "The server failed to answer; quote the traceId when reporting it."),
