@@ -2,6 +2,7 @@ using FlashMall.Accounts;
 using FlashMall.Catalog;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Redis;
 using FlashMall.Scheduling;
 using FlashMall.Server.Hosting;
@@ -25,6 +26,7 @@ app.UseServiceDefaults();
 app.MapAccounts();
 app.MapCatalog();
 app.MapScheduling();
+app.MapDeadLetters();
 
 return await app.RunWithStartupChecksAsync();
 

@@ -1,3 +1,4 @@
+using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Scheduling;
 using Microsoft.AspNetCore.Routing;
@@ -15,8 +16,6 @@ namespace FlashMall.Scheduling;
 /// </summary>
 public static class SchedulingRegistration
 {
-    public static readonly string[] SchedulerRoles = ["all", "worker"];
-
     public static IHostApplicationBuilder AddScheduling(this IHostApplicationBuilder builder)
     {
         builder.AddModuleDbContext<SchedulingDbContext, SchedulingSqliteDbContext, SchedulingPostgresDbContext>(SchedulingDbContext.Schema);
@@ -24,8 +23,7 @@ public static class SchedulingRegistration
         builder.Services.AddScheduledJob<PurgeJobRunsJob>(PurgeJobRunsJob.Name,
             "Deletes job run records older than 14 days.", JobSchedule.AtCron("0 17 3 * * ?"));
 
-        var role = builder.Configuration["role"] ?? "all";
-        if (SchedulerRoles.Contains(role, StringComparer.Ordinal))
+        if (NodeRoles.RunsBackgroundWork(builder.Configuration))
         {
             builder.Services.AddQuartz();
             builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);

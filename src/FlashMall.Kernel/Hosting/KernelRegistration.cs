@@ -1,6 +1,7 @@
 using FlashMall.Kernel.Caching;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Scheduling;
 using Microsoft.Extensions.Options;
 using FlashMall.Kernel.Persistence;
@@ -29,6 +30,15 @@ public static class KernelRegistration
         builder.Services.AddSingleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>();
         builder.Services.AddScheduledJob<PurgeIdempotencyRecordsJob>(PurgeIdempotencyRecordsJob.Name,
             "Deletes Idempotency-Key answers older than Idempotency:Retention in every module.", JobSchedule.Every(TimeSpan.FromHours(1)));
+
+        builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>();
+        builder.Services.AddScheduledJob<PurgeDeliveredMessagesJob>(PurgeDeliveredMessagesJob.Name,
+            "Deletes delivered outbox messages and processed-message records older than 7 days.", JobSchedule.AtCron("0 47 3 * * ?"));
+        if (NodeRoles.RunsBackgroundWork(builder.Configuration))
+        {
+            builder.Services.AddHostedService<OutboxRelay>();
+        }
         return builder;
     }
 }

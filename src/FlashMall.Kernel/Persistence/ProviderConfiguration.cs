@@ -25,7 +25,7 @@ internal static class ModuleDefaults
     /// failures are logged once, with the request, by the exception handler.
     /// </summary>
     public static DbContextOptionsBuilder UseModuleDefaults(this DbContextOptionsBuilder options) => options
-        .AddInterceptors(AfterCommitInterceptor.Instance)
+        .AddInterceptors(AfterCommitInterceptor.Instance, Messaging.OutboxSaveInterceptor.Instance)
         .ConfigureWarnings(warnings => warnings.Log(
             (CoreEventId.SaveChangesFailed, LogLevel.Debug),
             (RelationalEventId.CommandError, LogLevel.Debug)));

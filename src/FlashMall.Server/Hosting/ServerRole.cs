@@ -8,7 +8,7 @@ namespace FlashMall.Server.Hosting;
 /// </summary>
 internal sealed class ServerRoleOptions
 {
-    public static readonly string[] Roles = ["all", "core", "noncore", "worker"];
+    public static readonly string[] Roles = Kernel.Hosting.NodeRoles.All;
 
     public string Role { get; set; } = "all";
 }

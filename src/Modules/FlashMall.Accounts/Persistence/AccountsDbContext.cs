@@ -1,5 +1,6 @@
 using FlashMall.Accounts.Domain;
 using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -48,6 +49,7 @@ internal abstract class AccountsDbContext(DbContextOptions options) : DbContext(
             address.HasIndex(a => a.UserId);
         });
         modelBuilder.AddIdempotencyRecords();
+        modelBuilder.AddOutbox();
         modelBuilder.UseClientGeneratedKeys();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FlashMall.Catalog.Domain;
 using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
@@ -59,6 +60,7 @@ internal abstract class CatalogDbContext(DbContextOptions options) : DbContext(o
                         d => new Dictionary<string, string>(d, StringComparer.Ordinal)));
         });
         modelBuilder.AddIdempotencyRecords();
+        modelBuilder.AddOutbox();
         modelBuilder.UseClientGeneratedKeys();
     }
 }

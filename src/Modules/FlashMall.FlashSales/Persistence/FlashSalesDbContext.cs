@@ -1,5 +1,6 @@
 using FlashMall.FlashSales.Domain;
 using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -24,6 +25,7 @@ internal abstract class FlashSalesDbContext(DbContextOptions options) : DbContex
             sale.HasIndex(s => s.SkuId);
         });
         modelBuilder.AddIdempotencyRecords();
+        modelBuilder.AddOutbox();
         modelBuilder.UseClientGeneratedKeys();
     }
 }

@@ -1,0 +1,118 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FlashMall.Kernel.Messaging;
+
+/// <summary>Consumes one integration event type for a consumer module. Its writes join the consumer's transaction.</summary>
+public interface IIntegrationEventConsumer<in TEvent>
+{
+    Task ConsumeAsync(TEvent integrationEvent, CancellationToken cancellationToken);
+}
+
+/// <summary><c>Messaging:*</c>: delivery of integration events.</summary>
+public sealed class MessagingOptions
+{
+    public const string SectionName = "Messaging";
+
+    /// <summary>Attempts before a message is dead-lettered.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>First retry delay; it doubles with each attempt (at most 5 minutes).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How often the relay looks for messages when no commit woke it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}
+
+[OptionsValidator]
+internal sealed partial class MessagingOptionsValidator : IValidateOptions<MessagingOptions>;
+
+/// <summary>One consumer's subscription to one event type.</summary>
+internal sealed record IntegrationEventSubscription(
+    string EventType, Type ConsumerContext, string Consumer, Func<IServiceProvider, string, CancellationToken, Task> Invoke);
+
+public static class IntegrationEvents
+{
+    /// <summary>The stable name an event travels under: its type's full name.</summary>
+    public static string TypeName(Type eventType) => eventType.FullName ?? eventType.Name;
+
+    /// <summary>
+    /// Writes <paramref name="integrationEvent"/> to this module's outbox. It commits (or rolls
+    /// back) with the caller's own changes in the same <c>SaveChanges</c> or transaction.
+    /// </summary>
+    public static void AddIntegrationEvent<TEvent>(this DbContext db, string aggregateId, TEvent integrationEvent, IIdGenerator ids, TimeProvider clock)
+        where TEvent : class =>
+        db.Add(OutboxMessage.Create(ids.NewId(), aggregateId, TypeName(typeof(TEvent)), JsonSerializer.Serialize(integrationEvent), clock.GetUtcNow()));
+
+    /// <summary>
+    /// Subscribes <typeparamref name="TConsumer"/> (in the module that owns
+    /// <typeparamref name="TConsumerContext"/>) to <typeparamref name="TEvent"/>. The record of
+    /// processed messages lives in that context, in the consumer's transaction.
+    /// </summary>
+    public static IServiceCollection AddIntegrationEventConsumer<TConsumerContext, TEvent, TConsumer>(this IServiceCollection services, string consumer)
+        where TConsumerContext : DbContext
+        where TEvent : class
+        where TConsumer : class, IIntegrationEventConsumer<TEvent>
+    {
+        services.AddScoped<TConsumer>();
+        services.AddSingleton(new IntegrationEventSubscription(TypeName(typeof(TEvent)), typeof(TConsumerContext), consumer,
+            (scope, payload, ct) => scope.GetRequiredService<TConsumer>().ConsumeAsync(
+                JsonSerializer.Deserialize<TEvent>(payload) ?? throw new JsonException($"Empty {typeof(TEvent).Name} payload."), ct)));
+        return services;
+    }
+}
+
+/// <summary>
+/// Wakes the relay when a commit wrote outbox messages, so delivery does not wait for the next
+/// poll. One per process (interceptors are created without the container); a spurious wake-up
+/// only costs one query.
+/// </summary>
+internal sealed class OutboxSignal
+{
+    public static readonly OutboxSignal Instance = new();
+
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Take this before looking for work; it completes at the next commit after that.</summary>
+    public Task Next => Volatile.Read(ref _next).Task;
+
+    public void Set() => Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+}
+
+internal sealed class OutboxSaveInterceptor : SaveChangesInterceptor
+{
+    public static readonly OutboxSaveInterceptor Instance = new();
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbContext, object> WritingEvents = new();
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is { } db && db.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
+        {
+            WritingEvents.AddOrUpdate(db, true);
+        }
+        return ValueTask.FromResult(result);
+    }
+
+    public override async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is { } db && WritingEvents.Remove(db))
+        {
+            await db.RunAfterCommitAsync(_ =>
+            {
+                OutboxSignal.Instance.Set();
+                return Task.CompletedTask;
+            }, cancellationToken);
+        }
+        return result;
+    }
+}

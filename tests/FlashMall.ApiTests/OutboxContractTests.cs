@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using System.Net;
+using FlashMall.ApiTests.Infrastructure;
+using FlashMall.Catalog.Persistence;
+using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Messaging;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>The integration-event contract on the in-process transport (ADR 0005), on both stores.</summary>
+public sealed class OutboxContractTests
+{
+    private static FlashMallFactory NewNode(FlashMallFactory? shareWith = null)
+    {
+        var node = shareWith is null ? new FlashMallFactory() : new SecondNodeFactory(shareWith);
+        node.ConfigureTestServices = services =>
+            services.AddIntegrationEventConsumer<CatalogDbContext, TestEvent, TestConsumer>("tests.consumer");
+        return node;
+    }
+
+    /// <summary>Starts a node and runs <paramref name="test"/> against it; the node and its stores are removed afterwards.</summary>
+    private static async Task WithNodeAsync(Func<FlashMallFactory, Task> test)
+    {
+        var node = await StartAsync(NewNode());
+        try
+        {
+            await test(node);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    private static async Task<FlashMallFactory> StartAsync(FlashMallFactory node, string role = "all")
+    {
+        await ((IAsyncLifetime)node).InitializeAsync();
+        node.Settings["role"] = role;
+        node.Settings["Messaging:RetryBaseDelay"] = "00:00:00.020";
+        node.Settings["Messaging:MaxAttempts"] = "3";
+        node.Settings["Messaging:PollInterval"] = "00:00:00.050";
+        node.CreateClient().Dispose();
+        return node;
+    }
+
+    private static async Task PublishAsync(FlashMallFactory node, params TestEvent[] events)
+    {
+        await node.WithScopeAsync(async services =>
+        {
+            var db = services.GetRequiredService<CatalogDbContext>();
+            var ids = services.GetRequiredService<IIdGenerator>();
+            foreach (var e in events)
+            {
+                db.AddIntegrationEvent(e.Aggregate, e, ids, TimeProvider.System);
+            }
+            return await db.SaveChangesAsync();
+        });
+    }
+
+    private static Task EventuallyAsync(Func<bool> condition, string what) => EventuallyAsync(() => Task.FromResult(condition()), what);
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public Task Every_committed_event_is_delivered_once_in_order_per_aggregate() => WithNodeAsync(async node =>
+    {
+        var run = Guid.NewGuid().ToString("N");
+        var events = Enumerable.Range(0, 30).Select(i => new TestEvent(run, $"agg-{i % 3}", i / 3)).ToArray();
+
+        await PublishAsync(node, events);
+
+        await EventuallyAsync(() => TestConsumer.Received(run).Count == 30, "30 deliveries");
+        var received = TestConsumer.Received(run);
+        Assert.Equal(30, received.Select(e => (e.Aggregate, e.Sequence)).Distinct().Count());
+        foreach (var aggregate in received.GroupBy(e => e.Aggregate))
+        {
+            Assert.Equal(Enumerable.Range(0, 10), aggregate.Select(e => e.Sequence));
+        }
+        await EventuallyAsync(() => node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().Count(m => m.SentAt == null)) == 0, "all marked sent");
+    });
+
+    [Fact]
+    public Task An_event_from_a_rolled_back_transaction_is_never_delivered() => WithNodeAsync(async node =>
+    {
+        var run = Guid.NewGuid().ToString("N");
+        await node.WithScopeAsync(async services =>
+        {
+            var db = services.GetRequiredService<CatalogDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            db.AddIntegrationEvent("agg", new TestEvent(run, "agg", 0), services.GetRequiredService<IIdGenerator>(), TimeProvider.System);
+            await db.SaveChangesAsync();
+            await transaction.RollbackAsync();
+            return 0;
+        });
+        await PublishAsync(node, new TestEvent(run, "agg", 1));
+
+        await EventuallyAsync(() => TestConsumer.Received(run).Count >= 1, "the committed event");
+        await Task.Delay(300);
+        Assert.Equal([1], TestConsumer.Received(run).Select(e => e.Sequence));
+    });
+
+    [Fact]
+    public Task A_consumer_that_throws_twice_then_succeeds_processes_the_event_exactly_once() => WithNodeAsync(async node =>
+    {
+        var run = Guid.NewGuid().ToString("N");
+        TestConsumer.FailNext(run, 2);
+
+        await PublishAsync(node, new TestEvent(run, "agg", 0));
+
+        await EventuallyAsync(() => TestConsumer.Received(run).Count == 1, "the delivery");
+        await Task.Delay(300);
+        Assert.Single(TestConsumer.Received(run));
+        Assert.Equal(3, TestConsumer.Attempts(run));
+        var message = node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().AsNoTracking().Single(m => m.Payload.Contains(run)));
+        Assert.NotNull(message.SentAt);
+        Assert.Equal(2, message.Attempts);
+    });
+
+    [Fact]
+    public Task A_poison_message_is_dead_lettered_listed_and_replayed() => WithNodeAsync(async node =>
+    {
+        var run = Guid.NewGuid().ToString("N");
+        TestConsumer.FailNext(run, int.MaxValue);
+        var operatorUser = await node.NewUserAsync("operator");
+
+        await PublishAsync(node, new TestEvent(run, "poison", 0), new TestEvent(run, "poison", 1));
+
+        string? id = null;
+        await EventuallyAsync(async () =>
+        {
+            var list = await (await operatorUser.Client.GetAsync("/api/admin/dead-letters")).JsonAsync();
+            id = list.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("id").GetString()).FirstOrDefault();
+            return id is not null;
+        }, "a dead letter");
+        // The second event of the same aggregate waits behind the first: order holds.
+        Assert.Empty(TestConsumer.Received(run));
+
+        TestConsumer.FailNext(run, 0);
+        await (await operatorUser.Client.PostAsync($"/api/admin/dead-letters/{id}/replay", null)).EnsureStatusAsync(HttpStatusCode.Accepted);
+
+        await EventuallyAsync(() => TestConsumer.Received(run).Count == 2, "both events after the replay");
+        Assert.Equal([0, 1], TestConsumer.Received(run).Select(e => e.Sequence));
+        var after = await (await operatorUser.Client.GetAsync("/api/admin/dead-letters")).JsonAsync();
+        Assert.Equal(0, after.GetProperty("total").GetInt32());
+        await (await operatorUser.Client.PostAsync($"/api/admin/dead-letters/{id}/replay", null)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+    });
+
+    [Fact]
+    public async Task Events_committed_where_no_relay_runs_are_delivered_when_a_worker_starts()
+    {
+        var run = Guid.NewGuid().ToString("N");
+        var core = await StartAsync(NewNode(), role: "core");
+        try
+        {
+            await PublishAsync(core, new TestEvent(run, "agg", 0), new TestEvent(run, "agg", 1));
+            await Task.Delay(500);
+            Assert.Empty(TestConsumer.Received(run));
+
+            var worker = await StartAsync(NewNode(core), role: "worker");
+            try
+            {
+                await EventuallyAsync(() => TestConsumer.Received(run).Count == 2, "delivery by the worker");
+                Assert.Equal([0, 1], TestConsumer.Received(run).Select(e => e.Sequence));
+            }
+            finally
+            {
+                await ((IAsyncLifetime)worker).DisposeAsync();
+            }
+        }
+        finally
+        {
+            await ((IAsyncLifetime)core).DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public Task Redelivering_a_processed_message_changes_nothing() => WithNodeAsync(async node =>
+    {
+        var run = Guid.NewGuid().ToString("N");
+        await PublishAsync(node, new TestEvent(run, "agg", 0));
+        await EventuallyAsync(() => TestConsumer.Received(run).Count == 1, "the first delivery");
+        await EventuallyAsync(() => node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().Any(m => m.Payload.Contains(run) && m.SentAt != null)), "sent");
+
+        // As if the relay had crashed after the consumer's commit but before marking it sent.
+        await node.WithScopeAsync(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>()
+            .Where(m => m.Payload.Contains(run)).ExecuteUpdateAsync(u => u.SetProperty(m => m.SentAt, (DateTimeOffset?)null)));
+
+        await EventuallyAsync(() => node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().Any(m => m.Payload.Contains(run) && m.SentAt != null)), "sent again");
+        Assert.Single(TestConsumer.Received(run));
+        Assert.Equal(1, TestConsumer.Attempts(run));
+    });
+}
+
+public sealed record TestEvent(string RunId, string Aggregate, int Sequence);
+
+internal sealed class TestConsumer : IIntegrationEventConsumer<TestEvent>
+{
+    private static readonly ConcurrentDictionary<string, ConcurrentQueue<TestEvent>> Deliveries = new();
+    private static readonly ConcurrentDictionary<string, int> FailuresLeft = new();
+    private static readonly ConcurrentDictionary<string, int> AttemptCounts = new();
+
+    public static IReadOnlyList<TestEvent> Received(string run) => Deliveries.TryGetValue(run, out var q) ? [.. q] : [];
+
+    public static int Attempts(string run) => AttemptCounts.GetValueOrDefault(run);
+
+    public static void FailNext(string run, int times) => FailuresLeft[run] = times;
+
+    public Task ConsumeAsync(TestEvent integrationEvent, CancellationToken cancellationToken)
+    {
+        AttemptCounts.AddOrUpdate(integrationEvent.RunId, 1, (_, n) => n + 1);
+        if (FailuresLeft.TryGetValue(integrationEvent.RunId, out var left) && left > 0)
+        {
+            FailuresLeft[integrationEvent.RunId] = left == int.MaxValue ? left : left - 1;
+            throw new InvalidOperationException("Simulated consumer failure.");
+        }
+        Deliveries.GetOrAdd(integrationEvent.RunId, _ => new ConcurrentQueue<TestEvent>()).Enqueue(integrationEvent);
+        return Task.CompletedTask;
+    }
+}
