@@ -50,8 +50,11 @@ public static class IntegrationEvents
     /// back) with the caller's own changes in the same <c>SaveChanges</c> or transaction.
     /// </summary>
     public static void AddIntegrationEvent<TEvent>(this DbContext db, string aggregateId, TEvent integrationEvent, IIdGenerator ids, TimeProvider clock)
-        where TEvent : class =>
+        where TEvent : class
+    {
         db.Add(OutboxMessage.Create(ids.NewId(), aggregateId, TypeName(typeof(TEvent)), JsonSerializer.Serialize(integrationEvent), clock.GetUtcNow()));
+        OutboxSaveInterceptor.MarkWritingEvents(db);
+    }
 
     /// <summary>
     /// Subscribes <typeparamref name="TConsumer"/> (in the module that owns
@@ -94,14 +97,8 @@ internal sealed class OutboxSaveInterceptor : SaveChangesInterceptor
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbContext, object> WritingEvents = new();
 
-    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        if (eventData.Context is { } db && db.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
-        {
-            WritingEvents.AddOrUpdate(db, true);
-        }
-        return ValueTask.FromResult(result);
-    }
+    /// <summary>Called when an event is added, so saving needs no scan of the change tracker.</summary>
+    internal static void MarkWritingEvents(DbContext db) => WritingEvents.AddOrUpdate(db, true);
 
     public override async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
