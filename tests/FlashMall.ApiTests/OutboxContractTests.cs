@@ -142,8 +142,10 @@ public sealed class OutboxContractTests
             id = list.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("id").GetString()).FirstOrDefault();
             return id is not null;
         }, "a dead letter");
-        // The second event of the same aggregate waits behind the first: order holds.
+        // The second event of the same aggregate waits behind the dead letter, untried: order holds.
+        await Task.Delay(300);
         Assert.Empty(TestConsumer.Received(run));
+        Assert.Equal(3, TestConsumer.Attempts(run));
 
         TestConsumer.FailNext(run, 0);
         await (await operatorUser.Client.PostAsync($"/api/admin/dead-letters/{id}/replay", null)).EnsureStatusAsync(HttpStatusCode.Accepted);

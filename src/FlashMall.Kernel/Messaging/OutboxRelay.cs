@@ -65,12 +65,20 @@ internal sealed partial class OutboxRelay(
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
 
-        // A message waiting for its retry holds back the later messages of its aggregate.
+        // A message waiting for its retry, or dead-lettered, holds back the later messages of its
+        // aggregate: events of one aggregate are delivered in order or not at all.
+        var aggregates = pending.Select(m => m.AggregateId).Distinct().ToList();
+        var deadLettered = await db.Set<OutboxMessage>()
+            .Where(m => m.DeadLetteredAt != null && aggregates.Contains(m.AggregateId))
+            .GroupBy(m => m.AggregateId)
+            .Select(g => new { AggregateId = g.Key, First = g.Min(m => m.Sequence) })
+            .ToDictionaryAsync(d => d.AggregateId, d => d.First, cancellationToken);
         var heldBack = new HashSet<string>(StringComparer.Ordinal);
         foreach (var message in pending)
         {
             var now = clock.GetUtcNow();
-            if (heldBack.Contains(message.AggregateId) || message.NextAttemptAt > now)
+            if (heldBack.Contains(message.AggregateId) || message.NextAttemptAt > now
+                || (deadLettered.TryGetValue(message.AggregateId, out var blockedFrom) && blockedFrom < message.Sequence))
             {
                 heldBack.Add(message.AggregateId);
                 continue;
