@@ -115,6 +115,24 @@ public sealed class CatalogTests(FlashMallFactory factory) : IClassFixture<Flash
     }
 
     [Fact]
+    public async Task Head_answers_like_get_without_a_body()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var category = await factory.CategoryAsync();
+        var id = (await merchandiser.Client.CreateProductAsync(CatalogHelpers.ProductBody(category))).GetProperty("id").GetString();
+        using var anonymous = factory.CreateClient();
+        var get = await anonymous.GetAsync($"/api/products/{id}");
+        using var request = new HttpRequestMessage(HttpMethod.Head, $"/api/products/{id}");
+        var head = await anonymous.SendAsync(request);
+
+        await head.EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.Equal(get.Headers.ETag, head.Headers.ETag);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        using var headList = new HttpRequestMessage(HttpMethod.Head, "/api/products");
+        await (await anonymous.SendAsync(headList)).EnsureStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Anonymous_is_401_and_a_buyer_is_403_on_admin_routes()
     {
         var category = await factory.CategoryAsync();

@@ -25,7 +25,10 @@ internal sealed class CachedJsonResult(CachedJson json, string cacheControl) : I
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = json.Body.Length;
-        return response.Body.WriteAsync(json.Body, httpContext.RequestAborted).AsTask();
+        // HEAD: the same headers (length included) without the body, on any server.
+        return HttpMethods.IsHead(httpContext.Request.Method)
+            ? Task.CompletedTask
+            : response.Body.WriteAsync(json.Body, httpContext.RequestAborted).AsTask();
     }
 
     /// <summary>If-None-Match uses the weak comparison (RFC 9110 §13.1.2): <c>W/</c> is ignored, <c>*</c> matches.</summary>

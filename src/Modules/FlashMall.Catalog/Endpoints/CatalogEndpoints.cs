@@ -21,10 +21,12 @@ internal static class CatalogEndpoints
 {
     public static void MapCatalogEndpoints(this IEndpointRouteBuilder routes)
     {
+        // GET and HEAD: CDNs and link checkers revalidate with HEAD.
+        string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
         var catalog = routes.MapGroup("/api").WithTags("Catalog");
-        catalog.MapGet("/categories", GetCategories).Produces<CategoryNode[]>();
-        catalog.MapGet("/products", ListProducts).Produces<PagedResponse<ProductSummary>>();
-        catalog.MapGet("/products/{id}", GetProduct).Produces<ProductDetail>().Produces(StatusCodes.Status304NotModified);
+        catalog.MapMethods("/categories", getOrHead, GetCategories).Produces<CategoryNode[]>();
+        catalog.MapMethods("/products", getOrHead, ListProducts).Produces<PagedResponse<ProductSummary>>();
+        catalog.MapMethods("/products/{id}", getOrHead, GetProduct).Produces<ProductDetail>().Produces(StatusCodes.Status304NotModified);
     }
 
     private static async Task<IResult> GetCategories(CatalogCache cache, CancellationToken cancellationToken)
