@@ -1,7 +1,6 @@
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Scheduling;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -34,15 +33,10 @@ internal sealed partial class PurgeIdempotencyRecordsJob(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow() - options.Value.Retention;
-        foreach (var module in modules)
+        foreach (var (db, schema) in modules.Holding<IdempotencyRecord>(services))
         {
-            var db = (DbContext)services.GetRequiredService(module.ContextType);
-            if (db.Model.FindEntityType(typeof(IdempotencyRecord)) is null)
-            {
-                continue;
-            }
             var deleted = await db.Set<IdempotencyRecord>().Where(r => r.CreatedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
-            LogPurged(logger, module.Schema, deleted);
+            LogPurged(logger, schema, deleted);
         }
     }
 

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.Kernel.Messaging;
 
@@ -26,7 +25,7 @@ public static class DeadLetterEndpoints
         PageRequest page, IServiceProvider services, IEnumerable<ModuleDbContextRegistration> modules, CancellationToken cancellationToken)
     {
         var all = new List<DeadLetterView>();
-        foreach (var (db, schema) in OutboxStores(services, modules))
+        foreach (var (db, schema) in modules.Holding<OutboxMessage>(services))
         {
             all.AddRange(await db.Set<OutboxMessage>().AsNoTracking()
                 .Where(m => m.DeadLetteredAt != null)
@@ -37,7 +36,7 @@ public static class DeadLetterEndpoints
         }
         var items = all.OrderByDescending(d => d.DeadLetteredAt).Skip(page.Skip).Take(page.PageSize).ToList();
         var total = 0;
-        foreach (var (db, _) in OutboxStores(services, modules))
+        foreach (var (db, _) in modules.Holding<OutboxMessage>(services))
         {
             total += await db.Set<OutboxMessage>().CountAsync(m => m.DeadLetteredAt != null, cancellationToken);
         }
@@ -52,7 +51,7 @@ public static class DeadLetterEndpoints
         {
             return Problems.Problems.NotFound("dead letter");
         }
-        foreach (var (db, _) in OutboxStores(services, modules))
+        foreach (var (db, _) in modules.Holding<OutboxMessage>(services))
         {
             var replayed = await db.Set<OutboxMessage>()
                 .Where(m => m.Id == messageId && m.DeadLetteredAt != null)
@@ -68,8 +67,4 @@ public static class DeadLetterEndpoints
         }
         return Problems.Problems.NotFound("dead letter");
     }
-
-    internal static IEnumerable<(DbContext Db, string Schema)> OutboxStores(IServiceProvider services, IEnumerable<ModuleDbContextRegistration> modules) =>
-        modules.Select(m => ((DbContext)services.GetRequiredService(m.ContextType), m.Schema))
-            .Where(store => store.Item1.Model.FindEntityType(typeof(OutboxMessage)) is not null);
 }

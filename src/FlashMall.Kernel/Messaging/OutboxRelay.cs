@@ -53,11 +53,14 @@ internal sealed partial class OutboxRelay(
     internal async Task DeliverPendingAsync(ModuleDbContextRegistration module, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = (DbContext)scope.ServiceProvider.GetRequiredService(module.ContextType);
-        if (db.Model.FindEntityType(typeof(OutboxMessage)) is null)
+        foreach (var (db, _) in new[] { module }.Holding<OutboxMessage>(scope.ServiceProvider))
         {
-            return;
+            await DeliverPendingAsync(db, cancellationToken);
         }
+    }
+
+    private async Task DeliverPendingAsync(DbContext db, CancellationToken cancellationToken)
+    {
 
         var pending = await db.Set<OutboxMessage>()
             .Where(m => m.SentAt == null && m.DeadLetteredAt == null)

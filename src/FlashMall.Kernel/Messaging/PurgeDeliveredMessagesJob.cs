@@ -14,7 +14,7 @@ internal sealed class PurgeDeliveredMessagesJob(IServiceProvider services, IEnum
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow() - Retention;
-        foreach (var (db, _) in DeadLetterEndpoints.OutboxStores(services, modules))
+        foreach (var (db, _) in modules.Holding<OutboxMessage>(services))
         {
             await db.Set<OutboxMessage>().Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(cancellationToken);
             await db.Set<ProcessedMessage>().Where(p => p.ProcessedAt < cutoff).ExecuteDeleteAsync(cancellationToken);

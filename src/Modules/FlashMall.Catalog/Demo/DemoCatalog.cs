@@ -122,7 +122,7 @@ internal sealed partial class DemoCatalog(
         {
             "phone" => Pick(random, Colors, 2).SelectMany(c => Storage.Take(2).Select((s, n) => (new Dictionary<string, string> { ["颜色 Color"] = c, ["存储 Storage"] = s }, n))),
             "apparel" => Pick(random, Colors, 2).SelectMany(c => Sizes.Take(3).Select((s, n) => (new Dictionary<string, string> { ["颜色 Color"] = c, ["尺码 Size"] = s }, n))),
-            "color" => Pick(random, Colors, 3).Select((c, n) => (new Dictionary<string, string> { ["颜色 Color"] = c }, 0 * n)),
+            "color" => Pick(random, Colors, 3).Select(c => (new Dictionary<string, string> { ["颜色 Color"] = c }, 0)),
             _ => Specs.Take(2 + random.Next(2)).Select((s, n) => (new Dictionary<string, string> { ["规格 Spec"] = s }, n)),
         };
         return [.. variants.Select((v, index) => new SkuDraft(

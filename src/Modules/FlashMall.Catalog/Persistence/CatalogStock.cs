@@ -14,16 +14,27 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : IC
     public async Task<bool> TryHoldBackAsync(Guid skuId, int quantity, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(quantity);
-        // One conditional update: the store refuses to take more than is free.
         var productId = await db.Skus.Where(s => s.Id == skuId).Select(s => (Guid?)s.ProductId).SingleOrDefaultAsync(cancellationToken);
+        if (productId is not { } id)
+        {
+            return false;
+        }
+        // The stock move and the version bump commit together: a merchandiser's form loaded
+        // before this move is stale from the same instant (its PUT with If-Match gets 412).
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        // One conditional update: the store refuses to take more than is free.
         var taken = await db.Skus.Where(s => s.Id == skuId && !s.Removed && s.Stock >= quantity)
             .ExecuteUpdateAsync(s => s.SetProperty(sku => sku.Stock, sku => sku.Stock - quantity), cancellationToken);
-        if (taken == 1 && productId is { } id)
+        if (taken == 0)
         {
-            // A merchandiser's form loaded before this move is now stale: its PUT with If-Match gets 412.
-            await db.Products.Where(p => p.Id == id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
-            await cache.InvalidateProductAsync(db, id, cancellationToken);
+            return false;
         }
-        return taken == 1;
+        await db.Products.Where(p => p.Id == id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+        await cache.InvalidateProductAsync(db, id, cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        return true;
     }
 }

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(AccountsSqliteDbContext))]
-    [Migration("20261126020658_Outbox")]
-    partial class Outbox
+    [Migration("20261126022411_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

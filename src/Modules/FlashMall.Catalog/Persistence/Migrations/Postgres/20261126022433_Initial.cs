@@ -1,6 +1,7 @@
 ﻿using System;
 using System.Collections.Generic;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -45,11 +46,49 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                     response_location = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
                     response_body = table.Column<byte[]>(type: "bytea", nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    claim_token = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_idempotency_records", x => new { x.scope, x.key });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbox_messages",
+                schema: "catalog",
+                columns: table => new
+                {
+                    sequence = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    aggregate_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    type = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    payload = table.Column<string>(type: "text", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    sent_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    attempts = table.Column<int>(type: "integer", nullable: false),
+                    next_attempt_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    last_error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    dead_lettered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_outbox_messages", x => x.sequence);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "processed_messages",
+                schema: "catalog",
+                columns: table => new
+                {
+                    message_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    consumer = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    processed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_processed_messages", x => new { x.message_id, x.consumer });
                 });
 
             migrationBuilder.CreateTable(
@@ -66,6 +105,7 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                     min_price = table.Column<long>(type: "bigint", nullable: false),
                     sales = table.Column<long>(type: "bigint", nullable: false),
                     deleted = table.Column<bool>(type: "boolean", nullable: false),
+                    version = table.Column<int>(type: "integer", nullable: false),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
@@ -91,7 +131,8 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                     code = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     price = table.Column<long>(type: "bigint", nullable: false),
                     stock = table.Column<int>(type: "integer", nullable: false),
-                    attributes = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false)
+                    attributes = table.Column<string>(type: "text", nullable: false),
+                    removed = table.Column<bool>(type: "boolean", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -116,6 +157,25 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                 schema: "catalog",
                 table: "idempotency_records",
                 column: "created_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbox_messages_id",
+                schema: "catalog",
+                table: "outbox_messages",
+                column: "id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbox_messages_sent_at_dead_lettered_at_sequence",
+                schema: "catalog",
+                table: "outbox_messages",
+                columns: new[] { "sent_at", "dead_lettered_at", "sequence" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_processed_messages_processed_at",
+                schema: "catalog",
+                table: "processed_messages",
+                column: "processed_at");
 
             migrationBuilder.CreateIndex(
                 name: "ix_products_category_id_sales",
@@ -148,6 +208,14 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
         {
             migrationBuilder.DropTable(
                 name: "idempotency_records",
+                schema: "catalog");
+
+            migrationBuilder.DropTable(
+                name: "outbox_messages",
+                schema: "catalog");
+
+            migrationBuilder.DropTable(
+                name: "processed_messages",
                 schema: "catalog");
 
             migrationBuilder.DropTable(

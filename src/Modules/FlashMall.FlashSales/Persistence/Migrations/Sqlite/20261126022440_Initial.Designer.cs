@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(FlashSalesSqliteDbContext))]
-    [Migration("20261126015144_Hardening")]
-    partial class Hardening
+    [Migration("20261126022440_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -138,6 +138,96 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_flash_sales_idempotency_records_created_at");
 
                     b.ToTable("flash_sales_idempotency_records", (string)null);
+                });
+
+            modelBuilder.Entity("FlashMall.Kernel.Messaging.OutboxMessage", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("AggregateId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("aggregate_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeadLetteredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dead_lettered_at");
+
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<long?>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<long?>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.HasKey("Sequence")
+                        .HasName("pk_flash_sales_outbox_messages");
+
+                    b.HasIndex("Id")
+                        .IsUnique()
+                        .HasDatabaseName("ix_flash_sales_outbox_messages_id");
+
+                    b.HasIndex("SentAt", "DeadLetteredAt", "Sequence")
+                        .HasDatabaseName("ix_flash_sales_outbox_messages_sent_at_dead_lettered_at_sequence");
+
+                    b.ToTable("flash_sales_outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("FlashMall.Kernel.Messaging.ProcessedMessage", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("Consumer")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("consumer");
+
+                    b.Property<long>("ProcessedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("processed_at");
+
+                    b.HasKey("MessageId", "Consumer")
+                        .HasName("pk_flash_sales_processed_messages");
+
+                    b.HasIndex("ProcessedAt")
+                        .HasDatabaseName("ix_flash_sales_processed_messages_processed_at");
+
+                    b.ToTable("flash_sales_processed_messages", (string)null);
                 });
 #pragma warning restore 612, 618
         }

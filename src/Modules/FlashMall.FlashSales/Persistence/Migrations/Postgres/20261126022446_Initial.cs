@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -28,11 +29,49 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Postgres
                     response_location = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
                     response_body = table.Column<byte[]>(type: "bytea", nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                    lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    claim_token = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_idempotency_records", x => new { x.scope, x.key });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "outbox_messages",
+                schema: "flash_sales",
+                columns: table => new
+                {
+                    sequence = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    aggregate_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    type = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    payload = table.Column<string>(type: "text", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    sent_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    attempts = table.Column<int>(type: "integer", nullable: false),
+                    next_attempt_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    last_error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    dead_lettered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_outbox_messages", x => x.sequence);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "processed_messages",
+                schema: "flash_sales",
+                columns: table => new
+                {
+                    message_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    consumer = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    processed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_processed_messages", x => new { x.message_id, x.consumer });
                 });
 
             migrationBuilder.CreateTable(
@@ -64,6 +103,25 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Postgres
                 column: "created_at");
 
             migrationBuilder.CreateIndex(
+                name: "ix_outbox_messages_id",
+                schema: "flash_sales",
+                table: "outbox_messages",
+                column: "id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbox_messages_sent_at_dead_lettered_at_sequence",
+                schema: "flash_sales",
+                table: "outbox_messages",
+                columns: new[] { "sent_at", "dead_lettered_at", "sequence" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_processed_messages_processed_at",
+                schema: "flash_sales",
+                table: "processed_messages",
+                column: "processed_at");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_sale_events_sku_id",
                 schema: "flash_sales",
                 table: "sale_events",
@@ -81,6 +139,14 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Postgres
         {
             migrationBuilder.DropTable(
                 name: "idempotency_records",
+                schema: "flash_sales");
+
+            migrationBuilder.DropTable(
+                name: "outbox_messages",
+                schema: "flash_sales");
+
+            migrationBuilder.DropTable(
+                name: "processed_messages",
                 schema: "flash_sales");
 
             migrationBuilder.DropTable(

@@ -43,11 +43,47 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
                     response_location = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
                     response_body = table.Column<byte[]>(type: "BLOB", nullable: true),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
-                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: false)
+                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    claim_token = table.Column<Guid>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_accounts_idempotency_records", x => new { x.scope, x.key });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "accounts_outbox_messages",
+                columns: table => new
+                {
+                    sequence = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    aggregate_id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    type = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    payload = table.Column<string>(type: "TEXT", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    sent_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    next_attempt_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    last_error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    dead_lettered_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_accounts_outbox_messages", x => x.sequence);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "accounts_processed_messages",
+                columns: table => new
+                {
+                    message_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    consumer = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    processed_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_accounts_processed_messages", x => new { x.message_id, x.consumer });
                 });
 
             migrationBuilder.CreateTable(
@@ -80,6 +116,7 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
                     roles = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
                     failed_logins = table.Column<int>(type: "INTEGER", nullable: false),
                     locked_until = table.Column<long>(type: "INTEGER", nullable: true),
+                    address_count = table.Column<int>(type: "INTEGER", nullable: false),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
@@ -96,6 +133,22 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
                 name: "ix_accounts_idempotency_records_created_at",
                 table: "accounts_idempotency_records",
                 column: "created_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_accounts_outbox_messages_id",
+                table: "accounts_outbox_messages",
+                column: "id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_accounts_outbox_messages_sent_at_dead_lettered_at_sequence",
+                table: "accounts_outbox_messages",
+                columns: new[] { "sent_at", "dead_lettered_at", "sequence" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_accounts_processed_messages_processed_at",
+                table: "accounts_processed_messages",
+                column: "processed_at");
 
             migrationBuilder.CreateIndex(
                 name: "ix_accounts_refresh_tokens_family_id",
@@ -134,6 +187,12 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "accounts_idempotency_records");
+
+            migrationBuilder.DropTable(
+                name: "accounts_outbox_messages");
+
+            migrationBuilder.DropTable(
+                name: "accounts_processed_messages");
 
             migrationBuilder.DropTable(
                 name: "accounts_refresh_tokens");

@@ -39,11 +39,47 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                     response_location = table.Column<string>(type: "TEXT", maxLength: 512, nullable: true),
                     response_body = table.Column<byte[]>(type: "BLOB", nullable: true),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
-                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: false)
+                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    claim_token = table.Column<Guid>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_catalog_idempotency_records", x => new { x.scope, x.key });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "catalog_outbox_messages",
+                columns: table => new
+                {
+                    sequence = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    aggregate_id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    type = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    payload = table.Column<string>(type: "TEXT", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    sent_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    next_attempt_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    last_error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    dead_lettered_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_catalog_outbox_messages", x => x.sequence);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "catalog_processed_messages",
+                columns: table => new
+                {
+                    message_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    consumer = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    processed_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_catalog_processed_messages", x => new { x.message_id, x.consumer });
                 });
 
             migrationBuilder.CreateTable(
@@ -59,6 +95,7 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                     min_price = table.Column<long>(type: "INTEGER", nullable: false),
                     sales = table.Column<long>(type: "INTEGER", nullable: false),
                     deleted = table.Column<bool>(type: "INTEGER", nullable: false),
+                    version = table.Column<int>(type: "INTEGER", nullable: false),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
                     updated_at = table.Column<long>(type: "INTEGER", nullable: false)
                 },
@@ -82,7 +119,8 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                     code = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     price = table.Column<long>(type: "INTEGER", nullable: false),
                     stock = table.Column<int>(type: "INTEGER", nullable: false),
-                    attributes = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false)
+                    attributes = table.Column<string>(type: "TEXT", nullable: false),
+                    removed = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -104,6 +142,22 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                 name: "ix_catalog_idempotency_records_created_at",
                 table: "catalog_idempotency_records",
                 column: "created_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_catalog_outbox_messages_id",
+                table: "catalog_outbox_messages",
+                column: "id",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_catalog_outbox_messages_sent_at_dead_lettered_at_sequence",
+                table: "catalog_outbox_messages",
+                columns: new[] { "sent_at", "dead_lettered_at", "sequence" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_catalog_processed_messages_processed_at",
+                table: "catalog_processed_messages",
+                column: "processed_at");
 
             migrationBuilder.CreateIndex(
                 name: "ix_catalog_products_category_id_sales",
@@ -132,6 +186,12 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
         {
             migrationBuilder.DropTable(
                 name: "catalog_idempotency_records");
+
+            migrationBuilder.DropTable(
+                name: "catalog_outbox_messages");
+
+            migrationBuilder.DropTable(
+                name: "catalog_processed_messages");
 
             migrationBuilder.DropTable(
                 name: "catalog_skus");
