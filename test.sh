@@ -3,11 +3,15 @@
 #
 #   ./test.sh                  build once, run every test project
 #   ./test.sh --filter EXPR    same, passing EXPR to `dotnet test --filter`
+#   ./test.sh --exec CMD...    start the same throwaway servers, run CMD with the
+#                              FLASHMALL_TEST_* variables set (no build, no tests),
+#                              stop the servers; e.g. ./test.sh --exec bench/outbox.sh
 #
-# It installs PostgreSQL and Redis from Debian's packages when they are missing,
-# starts a throwaway PostgreSQL and Redis on free loopback ports in a temp dir,
-# builds FlashMall.slnx once (Release), runs each tests/*/*.csproj once and
-# tests/FlashMall.ApiTests twice (SQLite, then PostgreSQL + Redis), stops the
+# It installs PostgreSQL, Redis and RabbitMQ from Debian's packages when they are
+# missing, starts a throwaway PostgreSQL, Redis and RabbitMQ on free loopback ports
+# in a temp dir, builds FlashMall.slnx once (Release), runs each tests/*/*.csproj
+# once and tests/FlashMall.ApiTests twice (SQLite, then PostgreSQL + Redis +
+# RabbitMQ; the RabbitMQ transport's contract tests run in both), stops the
 # servers, removes the temp dir, and prints a summary whose last line is
 #   Total: N passed, M failed, K skipped
 # It exits non-zero when any run failed or printed no test summary.
@@ -24,12 +28,17 @@ PG_DB="flashmall"
 WAIT_SECONDS=30
 
 usage() {
-  echo "usage: $0 [--filter EXPR]"
+  echo "usage: $0 [--filter EXPR] | --exec CMD [ARGS...]"
 }
 
 FILTER=""
+EXEC=()
 while (($#)); do
   case "$1" in
+    --exec)
+      shift
+      (($#)) || { usage >&2; exit 2; }
+      EXEC=("$@"); break ;;
     --filter)
       if (($# < 2)); then usage >&2; exit 2; fi
       FILTER="$2"; shift 2 ;;
@@ -117,6 +126,9 @@ TMP=""
 PGBIN=""
 PGDIR="" PGDATA=""
 RDIR=""
+MQDIR=""             # RabbitMQ: data, logs and its start/stop/restart scripts
+MQ_NODE=""
+MQ_JOB=""            # background job that starts RabbitMQ
 PG_JOB=""            # background job that initialises and starts PostgreSQL
 STEP_PID=""          # session leader of the running build / test step
 POLICY_RC_D=/usr/sbin/policy-rc.d
@@ -195,6 +207,13 @@ stop_redis() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+stop_rabbitmq() {
+  [[ -n "$MQDIR" && -x "$MQDIR/stop.sh" ]] || return 0
+  timeout 90 "$MQDIR/stop.sh" >>"$TMP/rabbitmq-stop.log" 2>&1 || warn "RabbitMQ did not stop cleanly"
+  # epmd outlives the node; it refuses to go while another Erlang node still uses it
+  command -v epmd >/dev/null 2>&1 && epmd -kill >/dev/null 2>&1 || true
+}
+
 # Last resort for a server that died or was interrupted before writing its pid
 # file: only processes whose command line names this run's own temp dir or port.
 sweep_leftovers() {
@@ -202,6 +221,7 @@ sweep_leftovers() {
   local pids=""
   [[ -n "$PGDATA" ]] && pids+=" $(pgrep -f -- "-D $PGDATA" || true)"
   [[ -n "$RDIR" && -f "$RDIR/port" ]] && pids+=" $(pgrep -f -- "redis-server 127\.0\.0\.1:$(cat "$RDIR/port")( |\$)" || true)"
+  [[ -n "$MQ_NODE" ]] && pids+=" $(pgrep -f -- "-s?name $MQ_NODE( |\$)" || true)"
   pids="${pids//$'\n'/ }"
   if [[ -n "${pids// /}" ]]; then
     warn "killing leftover server processes:$pids"
@@ -217,10 +237,17 @@ stop_servers() {
     wait "$PG_JOB" 2>/dev/null || true
     PG_JOB=""
   fi
+  if [[ -n "$MQ_JOB" ]]; then
+    wait "$MQ_JOB" 2>/dev/null || true
+    MQ_JOB=""
+  fi
   stop_postgres &
   local pg_stopper=$!
+  stop_rabbitmq &
+  local mq_stopper=$!
   stop_redis
   wait "$pg_stopper" 2>/dev/null || true
+  wait "$mq_stopper" 2>/dev/null || true
 }
 
 cleanup() {
@@ -248,8 +275,8 @@ trap 'exit 129' HUP
 tmp_base="${TMPDIR:-/tmp}"
 ((${#tmp_base} <= 60)) || tmp_base=/tmp
 TMP="$(mktemp -d "$tmp_base/flashmall-test.XXXXXX")"
-PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; RDIR="$TMP/redis"
-mkdir -p "$PGDIR" "$RDIR" "$TMP/runs"
+PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; RDIR="$TMP/redis"; MQDIR="$TMP/rabbitmq"
+mkdir -p "$PGDIR" "$RDIR" "$MQDIR" "$TMP/runs"
 
 # -------------------------------------------------------------- packages --
 
@@ -258,6 +285,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [[ -n "$(find_pg_bin)" ]] || missing+=(postgresql)
+command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 if ((${#missing[@]})); then
   if ((EUID != 0)); then
     die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"
@@ -291,20 +319,65 @@ PGBIN="$(find_pg_bin)"
 [[ -n "$PGBIN" ]] || die "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin"
 command -v redis-server >/dev/null 2>&1 || die "redis-server not found"
 command -v redis-cli >/dev/null 2>&1 || die "redis-cli not found"
+command -v rabbitmq-server >/dev/null 2>&1 || die "rabbitmq-server not found"
+if ((EUID != 0)) && [[ "$(id -un)" != rabbitmq ]]; then
+  die "RabbitMQ's Debian scripts run only as root or as the rabbitmq user: run $0 as root"
+fi
 if ((EUID == 0)) && ! id -u postgres >/dev/null 2>&1; then
   die "user 'postgres' does not exist (it comes with Debian's postgresql package)"
 fi
 
 # --------------------------------------------------------------- servers --
 
-if ((EUID == 0)); then
-  chmod 711 "$TMP"                      # let the postgres user reach $PGDIR
-  chown postgres:postgres "$PGDIR"
-fi
-
 t_servers=$(now_ms)
 pick_port; PG_PORT=$PICKED_PORT
 pick_port; REDIS_PORT=$PICKED_PORT
+pick_port; MQ_PORT=$PICKED_PORT
+pick_port; MQ_DIST_PORT=$PICKED_PORT
+
+# RabbitMQ: the slowest to start (5-9 s), so first and in the background. Its start,
+# stop and restart scripts stay in $MQDIR: the broker-restart test runs restart.sh.
+MQ_NODE="fmtest$$@localhost"
+cat >"$MQDIR/env.sh" <<EOF
+export RABBITMQ_NODENAME='$MQ_NODE' RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$MQ_PORT
+export RABBITMQ_DIST_PORT=$MQ_DIST_PORT RABBITMQ_PID_FILE='$MQDIR/rabbitmq.pid'
+export RABBITMQ_MNESIA_BASE='$MQDIR/mnesia' RABBITMQ_LOG_BASE='$MQDIR/log'
+export RABBITMQ_ENABLED_PLUGINS_FILE='$MQDIR/enabled_plugins' RABBITMQ_CONFIG_FILE='$MQDIR/rabbitmq'
+EOF
+echo "[]." >"$MQDIR/enabled_plugins"
+cat >"$MQDIR/start.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+. '$MQDIR/env.sh'
+rabbitmq-server -detached
+# 'wait' first: await_startup fails at once while the node has not registered yet
+timeout 90 rabbitmqctl -n '$MQ_NODE' wait --timeout 60 '$MQDIR/rabbitmq.pid'
+timeout 90 rabbitmqctl -n '$MQ_NODE' await_startup --timeout 60
+EOF
+cat >"$MQDIR/stop.sh" <<EOF
+#!/usr/bin/env bash
+. '$MQDIR/env.sh'
+if ! timeout 60 rabbitmqctl -n '$MQ_NODE' stop '$MQDIR/rabbitmq.pid'; then
+  pid="\$(cat '$MQDIR/rabbitmq.pid' 2>/dev/null || true)"
+  [[ -n "\$pid" ]] && kill -KILL "\$pid"
+fi
+rm -f '$MQDIR/rabbitmq.pid'
+EOF
+cat >"$MQDIR/restart.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+'$MQDIR/stop.sh'
+'$MQDIR/start.sh'
+EOF
+chmod 755 "$MQDIR/start.sh" "$MQDIR/stop.sh" "$MQDIR/restart.sh"
+if ((EUID == 0)); then
+  chmod 711 "$TMP"                      # let the postgres and rabbitmq users reach their dirs
+  chown postgres:postgres "$PGDIR"
+  chown -R rabbitmq:rabbitmq "$MQDIR"
+fi
+log "starting RabbitMQ ($MQ_NODE) on 127.0.0.1:$MQ_PORT"
+(trap '' INT; "$MQDIR/start.sh") >"$TMP/rabbitmq-start.log" 2>&1 &
+MQ_JOB=$!
 
 # PostgreSQL: runs as a background job (initdb is the slow part) while Redis starts.
 # Writes the port it ends up on to $PGDIR/port; its output goes to $TMP/pg-setup.log.
@@ -405,7 +478,22 @@ if ((pg_rc != 0)); then
 fi
 PG_PORT="$(cat "$PGDIR/port")"
 log "PostgreSQL ready on 127.0.0.1:$PG_PORT (role $PG_ROLE, database $PG_DB)"
+
+mq_rc=0
+wait "$MQ_JOB" || mq_rc=$?
+MQ_JOB=""
+if ((mq_rc != 0)); then
+  show_file "RabbitMQ start output" "$TMP/rabbitmq-start.log"
+  for f in "$MQDIR"/log/*.log; do show_file "RabbitMQ log" "$f"; done
+  die "RabbitMQ did not start (exit $mq_rc)"
+fi
+log "RabbitMQ ready on 127.0.0.1:$MQ_PORT"
 log "servers started in $(fmt_ms $(($(now_ms) - t_servers)))"
+
+PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Username=$PG_ROLE;Password=$PG_PASSWORD;Database=$PG_DB"
+REDIS_CONN="127.0.0.1:$REDIS_PORT"
+MQ_URI="amqp://guest:guest@127.0.0.1:$MQ_PORT/"
+
 
 # ---------------------------------------------------------- build / test --
 
@@ -420,6 +508,14 @@ run_step() { # run_step OUTFILE CMD...
   STEP_PID=""
   return "$rc"
 }
+
+if ((${#EXEC[@]})); then
+  log "running ${EXEC[*]}"
+  exec_rc=0
+  run_step "$TMP/runs/exec.log" env FLASHMALL_TEST_POSTGRES="$PG_CONN" FLASHMALL_TEST_REDIS="$REDIS_CONN" \
+    FLASHMALL_TEST_RABBITMQ="$MQ_URI" FLASHMALL_TEST_RABBITMQ_RESTART="$MQDIR/restart.sh" "${EXEC[@]}" || exec_rc=$?
+  exit "$exec_rc"
+fi
 
 BUILD_OK=1
 NO_BUILD=(--no-build)
@@ -440,9 +536,9 @@ fi
 
 FILTER_ARGS=()
 [[ -n "$FILTER" ]] && FILTER_ARGS=(--filter "$FILTER")
-CLEAN_ENV=(env -u FLASHMALL_TEST_PROVIDER -u FLASHMALL_TEST_POSTGRES -u FLASHMALL_TEST_REDIS)
-PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Username=$PG_ROLE;Password=$PG_PASSWORD;Database=$PG_DB"
-REDIS_CONN="127.0.0.1:$REDIS_PORT"
+CLEAN_ENV=(env -u FLASHMALL_TEST_PROVIDER -u FLASHMALL_TEST_POSTGRES -u FLASHMALL_TEST_REDIS
+           -u FLASHMALL_TEST_RABBITMQ -u FLASHMALL_TEST_RABBITMQ_RESTART)
+MQ_ENV="FLASHMALL_TEST_RABBITMQ=$MQ_URI|FLASHMALL_TEST_RABBITMQ_RESTART=$MQDIR/restart.sh"
 
 # Each run: name, project, extra env (NAME=VALUE ...). Filled in below.
 RUN_NAMES=() RUN_PROJECTS=() RUN_ENVS=()
@@ -455,9 +551,9 @@ for proj in tests/*/*.csproj; do
 done
 shopt -u nullglob
 if [[ -f "$API_TESTS" ]]; then
-  add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite"
+  add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite|$MQ_ENV"
   add_run "ApiTests[Postgres]" "$API_TESTS" \
-    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|FLASHMALL_TEST_REDIS=$REDIS_CONN"
+    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|FLASHMALL_TEST_REDIS=$REDIS_CONN|$MQ_ENV"
 else
   log "$API_TESTS not found: skipping the API test runs"
 fi

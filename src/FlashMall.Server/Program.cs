@@ -3,6 +3,7 @@ using FlashMall.Catalog;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
+using FlashMall.RabbitMq;
 using FlashMall.Redis;
 using FlashMall.Scheduling;
 using FlashMall.Server.Hosting;
@@ -13,6 +14,7 @@ var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfig
 builder.AddServiceDefaults();
 builder.AddKernel();
 builder.AddRedisWhenConfigured();
+builder.AddRabbitMqWhenConfigured();
 
 builder.AddAccounts();
 builder.AddCatalog();

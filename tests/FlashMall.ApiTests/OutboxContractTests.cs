@@ -9,9 +9,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.ApiTests;
 
-/// <summary>The integration-event contract on the in-process transport (ADR 0005), on both stores.</summary>
+/// <summary>
+/// The integration-event contract (ADR 0005), the same tests on both transports: in-process and
+/// RabbitMQ (when test.sh started it), each on both stores.
+/// </summary>
 public sealed class OutboxContractTests
 {
+    public static TheoryData<string> Transports =>
+        TestEnvironment.RabbitMq is null ? new TheoryData<string>("InProcess") : new TheoryData<string>("InProcess", "RabbitMq");
+
     private static FlashMallFactory NewNode(FlashMallFactory? shareWith = null)
     {
         var node = shareWith is null ? new FlashMallFactory() : new SecondNodeFactory(shareWith);
@@ -21,9 +27,9 @@ public sealed class OutboxContractTests
     }
 
     /// <summary>Starts a node and runs <paramref name="test"/> against it; the node and its stores are removed afterwards.</summary>
-    private static async Task WithNodeAsync(Func<FlashMallFactory, Task> test)
+    private static async Task WithNodeAsync(string transport, Func<FlashMallFactory, Task> test)
     {
-        var node = await StartAsync(NewNode());
+        var node = await StartAsync(NewNode(), transport);
         try
         {
             await test(node);
@@ -34,10 +40,11 @@ public sealed class OutboxContractTests
         }
     }
 
-    private static async Task<FlashMallFactory> StartAsync(FlashMallFactory node, string role = "all")
+    private static async Task<FlashMallFactory> StartAsync(FlashMallFactory node, string transport, string role = "all")
     {
         await ((IAsyncLifetime)node).InitializeAsync();
         node.Settings["role"] = role;
+        node.Settings["Messaging:Transport"] = transport;
         node.Settings["Messaging:RetryBaseDelay"] = "00:00:00.020";
         node.Settings["Messaging:MaxAttempts"] = "3";
         node.Settings["Messaging:PollInterval"] = "00:00:00.050";
@@ -59,11 +66,11 @@ public sealed class OutboxContractTests
         });
     }
 
-    private static Task EventuallyAsync(Func<bool> condition, string what) => EventuallyAsync(() => Task.FromResult(condition()), what);
+    private static Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15) => EventuallyAsync(() => Task.FromResult(condition()), what, seconds);
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 15)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
@@ -71,8 +78,9 @@ public sealed class OutboxContractTests
         }
     }
 
-    [Fact]
-    public Task Every_committed_event_is_delivered_once_in_order_per_aggregate() => WithNodeAsync(async node =>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public Task Every_committed_event_is_delivered_once_in_order_per_aggregate(string transport) => WithNodeAsync(transport, async node =>
     {
         var run = Guid.NewGuid().ToString("N");
         var events = Enumerable.Range(0, 30).Select(i => new TestEvent(run, $"agg-{i % 3}", i / 3)).ToArray();
@@ -89,8 +97,9 @@ public sealed class OutboxContractTests
         await EventuallyAsync(() => node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().Count(m => m.SentAt == null)) == 0, "all marked sent");
     });
 
-    [Fact]
-    public Task An_event_from_a_rolled_back_transaction_is_never_delivered() => WithNodeAsync(async node =>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public Task An_event_from_a_rolled_back_transaction_is_never_delivered(string transport) => WithNodeAsync(transport, async node =>
     {
         var run = Guid.NewGuid().ToString("N");
         await node.WithScopeAsync(async services =>
@@ -109,8 +118,9 @@ public sealed class OutboxContractTests
         Assert.Equal([1], TestConsumer.Received(run).Select(e => e.Sequence));
     });
 
-    [Fact]
-    public Task A_consumer_that_throws_twice_then_succeeds_processes_the_event_exactly_once() => WithNodeAsync(async node =>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public Task A_consumer_that_throws_twice_then_succeeds_processes_the_event_exactly_once(string transport) => WithNodeAsync(transport, async node =>
     {
         var run = Guid.NewGuid().ToString("N");
         TestConsumer.FailNext(run, 2);
@@ -126,8 +136,9 @@ public sealed class OutboxContractTests
         Assert.Equal(2, message.Attempts);
     });
 
-    [Fact]
-    public Task A_poison_message_is_dead_lettered_listed_and_replayed() => WithNodeAsync(async node =>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public Task A_poison_message_is_dead_lettered_listed_and_replayed(string transport) => WithNodeAsync(transport, async node =>
     {
         var run = Guid.NewGuid().ToString("N");
         TestConsumer.FailNext(run, int.MaxValue);
@@ -157,18 +168,23 @@ public sealed class OutboxContractTests
         await (await operatorUser.Client.PostAsync($"/api/admin/dead-letters/{id}/replay", null)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
     });
 
-    [Fact]
-    public async Task Events_committed_where_no_relay_runs_are_delivered_when_a_worker_starts()
+    /// <summary>
+    /// The process that committed dies before anything was published (a <c>core</c> node never
+    /// publishes): a worker started later on the same store delivers everything, in order.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Events_committed_where_no_relay_runs_are_delivered_when_a_worker_starts(string transport)
     {
         var run = Guid.NewGuid().ToString("N");
-        var core = await StartAsync(NewNode(), role: "core");
+        var core = await StartAsync(NewNode(), transport, role: "core");
         try
         {
             await PublishAsync(core, new TestEvent(run, "agg", 0), new TestEvent(run, "agg", 1));
             await Task.Delay(500);
             Assert.Empty(TestConsumer.Received(run));
 
-            var worker = await StartAsync(NewNode(core), role: "worker");
+            var worker = await StartAsync(NewNode(core), transport, role: "worker");
             try
             {
                 await EventuallyAsync(() => TestConsumer.Received(run).Count == 2, "delivery by the worker");
@@ -185,8 +201,9 @@ public sealed class OutboxContractTests
         }
     }
 
-    [Fact]
-    public Task Redelivering_a_processed_message_changes_nothing() => WithNodeAsync(async node =>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public Task Redelivering_a_processed_message_changes_nothing(string transport) => WithNodeAsync(transport, async node =>
     {
         var run = Guid.NewGuid().ToString("N");
         await PublishAsync(node, new TestEvent(run, "agg", 0));
@@ -201,6 +218,95 @@ public sealed class OutboxContractTests
         Assert.Single(TestConsumer.Received(run));
         Assert.Equal(1, TestConsumer.Attempts(run));
     });
+
+    /// <summary>Two nodes that both run relays and consumers: one relays, every event is handled once and in order.</summary>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Two_worker_nodes_deliver_each_event_once_in_order_per_aggregate(string transport)
+    {
+        var run = Guid.NewGuid().ToString("N");
+        var first = await StartAsync(NewNode(), transport);
+        var second = await StartAsync(NewNode(first), transport);
+        try
+        {
+            var events = Enumerable.Range(0, 200).Select(i => new TestEvent(run, $"agg-{i % 10}", i / 10)).ToArray();
+            for (var batch = 0; batch < 200; batch += 20)
+            {
+                await PublishAsync(batch % 40 == 0 ? first : second, events[batch..(batch + 20)]);
+            }
+
+            await EventuallyAsync(() => TestConsumer.Received(run).Count >= 200, "200 deliveries", seconds: 30);
+            await Task.Delay(300);
+            var received = TestConsumer.Received(run);
+            Assert.Equal(200, received.Count);
+            foreach (var aggregate in received.GroupBy(e => e.Aggregate))
+            {
+                Assert.Equal(Enumerable.Range(0, 20), aggregate.Select(e => e.Sequence));
+            }
+            var holders = first.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxLease>().AsNoTracking().Select(l => l.Holder).ToList());
+            Assert.Single(holders);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)second).DisposeAsync();
+            await ((IAsyncLifetime)first).DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// RabbitMQ is stopped and started again while events are being committed: every event is
+    /// consumed exactly once, in order per aggregate, once the connection has recovered.
+    /// </summary>
+    [RabbitMqFact]
+    public async Task A_broker_restart_mid_stream_loses_nothing_and_processes_nothing_twice()
+    {
+        var run = Guid.NewGuid().ToString("N");
+        var node = await StartAsync(NewNode(), "RabbitMq");
+        try
+        {
+            var events = Enumerable.Range(0, 600).Select(i => new TestEvent(run, $"agg-{i % 12}", i / 12)).ToArray();
+            var publishing = Task.Run(async () =>
+            {
+                for (var batch = 0; batch < events.Length; batch += 20)
+                {
+                    await PublishAsync(node, events[batch..(batch + 20)]);
+                    await Task.Delay(100);
+                }
+            });
+            await EventuallyAsync(() => TestConsumer.Received(run).Count > 0, "the first deliveries");
+            await RestartRabbitMqAsync();
+            await publishing;
+
+            await EventuallyAsync(() => TestConsumer.Received(run).Count >= 600, "600 deliveries after the restart", seconds: 90);
+            await Task.Delay(500);
+            var received = TestConsumer.Received(run);
+            Assert.Equal(600, received.Count);
+            foreach (var aggregate in received.GroupBy(e => e.Aggregate))
+            {
+                Assert.Equal(Enumerable.Range(0, 50), aggregate.Select(e => e.Sequence));
+            }
+            Assert.True(node.Logs.All.Contains("Connection to RabbitMQ recovered", StringComparison.Ordinal), "the client recovered its connection");
+            await EventuallyAsync(() => node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().Count(m => m.SentAt == null)) == 0, "all marked sent");
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    private static async Task RestartRabbitMqAsync()
+    {
+        using var restart = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [TestEnvironment.RabbitMqRestart!])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = restart.StandardOutput.ReadToEndAsync();
+        var errors = restart.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await restart.WaitForExitAsync(timeout.Token);
+        Assert.True(restart.ExitCode == 0, $"restarting RabbitMQ failed: {await output} {await errors}");
+    }
 }
 
 public sealed record TestEvent(string RunId, string Aggregate, int Sequence);

@@ -35,6 +35,10 @@ public static class KernelRegistration
         builder.Services.AddSingleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>();
         builder.Services.AddScheduledJob<PurgeDeliveredMessagesJob>(PurgeDeliveredMessagesJob.Name,
             "Deletes delivered outbox messages and processed-message records older than 7 days.", JobSchedule.AtCron("0 47 3 * * ?"));
+        builder.Services.AddSingleton<IntegrationEventDispatcher>();
+        builder.Services.AddSingleton<OutboxStore>();
+        // The RabbitMQ adapter registers its own transport first when Messaging:Transport=RabbitMq.
+        builder.Services.TryAddSingleton<IOutboxTransport, InProcessTransport>();
         if (NodeRoles.RunsBackgroundWork(builder.Configuration))
         {
             builder.Services.AddHostedService<OutboxRelay>();

@@ -43,7 +43,10 @@ public static class DeadLetterEndpoints
         return TypedResults.Ok(new PagedResponse<DeadLetterView>(items, total, page.Page, page.PageSize));
     }
 
-    /// <summary>Puts a dead-lettered message back in line with a fresh count of attempts.</summary>
+    /// <summary>
+    /// Puts a dead-lettered message back in line, unsent, with a fresh count of attempts; the later
+    /// events of its aggregate, which waited behind it, follow it in order.
+    /// </summary>
     private static async Task<Results<Accepted, ProblemHttpResult>> Replay(
         string id, IServiceProvider services, IEnumerable<ModuleDbContextRegistration> modules, CancellationToken cancellationToken)
     {
@@ -57,6 +60,7 @@ public static class DeadLetterEndpoints
                 .Where(m => m.Id == messageId && m.DeadLetteredAt != null)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(m => m.DeadLetteredAt, (DateTimeOffset?)null)
+                    .SetProperty(m => m.SentAt, (DateTimeOffset?)null)
                     .SetProperty(m => m.NextAttemptAt, (DateTimeOffset?)null)
                     .SetProperty(m => m.Attempts, 0), cancellationToken);
             if (replayed == 1)

@@ -28,16 +28,40 @@ public sealed class MessagingOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The wait before the next attempt after <paramref name="failedAttempts"/> failures: doubling, at most 5 minutes.</summary>
+    public TimeSpan RetryDelayAfter(int failedAttempts) =>
+        TimeSpan.FromTicks(Math.Min(RetryBaseDelay.Ticks << Math.Clamp(failedAttempts - 1, 0, 16), TimeSpan.FromMinutes(5).Ticks));
+
     /// <summary>How often the relay looks for messages when no commit woke it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// <c>InProcess</c> (embedded default: the relay calls the consumers) or <c>RabbitMq</c>
+    /// (the relay publishes to RabbitMQ, <c>ConnectionStrings:RabbitMq</c>; consumers read their queues).
+    /// </summary>
+    public MessagingTransport Transport { get; set; } = MessagingTransport.InProcess;
+
+    /// <summary>How long a node's hold on a module's relay lasts without renewal; one node relays a module at a time.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RelayLease { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Aggregates a relay (in-process) or a consumer (RabbitMQ) works on at once; one aggregate's events stay in order.</summary>
+    [Range(1, 64)]
+    public int Parallelism { get; set; } = 8;
+}
+
+public enum MessagingTransport
+{
+    InProcess,
+    RabbitMq,
 }
 
 [OptionsValidator]
 internal sealed partial class MessagingOptionsValidator : IValidateOptions<MessagingOptions>;
 
 /// <summary>One consumer's subscription to one event type.</summary>
-internal sealed record IntegrationEventSubscription(
+public sealed record IntegrationEventSubscription(
     string EventType, Type ConsumerContext, string Consumer, Func<IServiceProvider, string, CancellationToken, Task> Invoke);
 
 public static class IntegrationEvents

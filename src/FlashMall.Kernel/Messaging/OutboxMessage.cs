@@ -30,18 +30,17 @@ public sealed class OutboxMessage
     internal void MarkSent(DateTimeOffset now) => SentAt = now;
 
     /// <summary>Schedules the next attempt with exponential backoff, or dead-letters the message after the last one.</summary>
-    internal void RecordFailure(string error, DateTimeOffset now, int maxAttempts, TimeSpan baseDelay)
+    internal void RecordFailure(string error, DateTimeOffset now, MessagingOptions options)
     {
         Attempts++;
         LastError = error.Length > OutboxModel.MaxErrorLength ? error[..OutboxModel.MaxErrorLength] : error;
-        if (Attempts >= maxAttempts)
+        if (Attempts >= options.MaxAttempts)
         {
             DeadLetteredAt = now;
             NextAttemptAt = null;
             return;
         }
-        var delay = TimeSpan.FromTicks(Math.Min(baseDelay.Ticks << Math.Min(Attempts - 1, 16), TimeSpan.FromMinutes(5).Ticks));
-        NextAttemptAt = now + delay;
+        NextAttemptAt = now + options.RetryDelayAfter(Attempts);
     }
 
     internal static OutboxMessage Create(Guid id, string aggregateId, string type, string payload, DateTimeOffset now) => new()
@@ -69,6 +68,26 @@ public sealed class ProcessedMessage
         new() { MessageId = messageId, Consumer = consumer, ProcessedAt = now };
 }
 
+/// <summary>
+/// Which node relays a module's outbox: one at a time, so events of an aggregate leave in order.
+/// A holder renews it while it works; when it lapses (the node died) another node takes over.
+/// </summary>
+public sealed class OutboxLease
+{
+    public const string RelayName = "relay";
+
+    private OutboxLease()
+    {
+    }
+
+    public string Name { get; private set; } = "";
+    public string Holder { get; private set; } = "";
+    public DateTimeOffset ExpiresAt { get; private set; }
+
+    internal static OutboxLease Create(string name, string holder, DateTimeOffset expiresAt) =>
+        new() { Name = name, Holder = holder, ExpiresAt = expiresAt };
+}
+
 public static class OutboxModel
 {
     public const int MaxErrorLength = 2000;
@@ -86,6 +105,7 @@ public static class OutboxModel
             message.Property(m => m.Type).HasMaxLength(256);
             message.Property(m => m.LastError).HasMaxLength(MaxErrorLength);
             message.HasIndex(m => new { m.SentAt, m.DeadLetteredAt, m.Sequence });
+            message.HasIndex(m => new { m.AggregateId, m.Sequence });
         });
         modelBuilder.Entity<ProcessedMessage>(processed =>
         {
@@ -93,6 +113,13 @@ public static class OutboxModel
             processed.HasKey(p => new { p.MessageId, p.Consumer });
             processed.Property(p => p.Consumer).HasMaxLength(128);
             processed.HasIndex(p => p.ProcessedAt);
+        });
+        modelBuilder.Entity<OutboxLease>(lease =>
+        {
+            lease.ToTable("outbox_leases");
+            lease.HasKey(l => l.Name);
+            lease.Property(l => l.Name).HasMaxLength(64);
+            lease.Property(l => l.Holder).HasMaxLength(200);
         });
         return modelBuilder;
     }

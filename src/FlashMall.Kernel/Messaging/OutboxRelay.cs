@@ -8,139 +8,212 @@ using Microsoft.Extensions.Options;
 namespace FlashMall.Kernel.Messaging;
 
 /// <summary>
-/// The in-process transport: delivers every module's outbox to the subscribed consumers, at
-/// least once and in order per aggregate. Each consumer runs in its own scope and transaction,
-/// which first records the message as processed by it (a duplicate key means it already was),
-/// so redelivery changes nothing. A failure retries with backoff; the last one dead-letters.
-/// Runs on <c>all</c> and <c>worker</c> nodes.
+/// Moves every module's committed outbox messages to the transport, at least once and in order
+/// per aggregate, and marks them sent. One node relays a module at a time (a lease in the
+/// module's store). A message waiting for its retry, or dead-lettered, holds back the later
+/// messages of its aggregate. Runs on <c>all</c> and <c>worker</c> nodes.
 /// </summary>
 internal sealed partial class OutboxRelay(
     IServiceScopeFactory scopes,
     IEnumerable<ModuleDbContextRegistration> modules,
-    IEnumerable<IntegrationEventSubscription> subscriptions,
+    IOutboxTransport transport,
     IOptions<MessagingOptions> options,
     TimeProvider clock,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
-    public const int BatchSize = 100;
+    public const int BatchSize = 200;
+
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly Dictionary<string, DateTimeOffset> _leasedUntil = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
                 var woken = OutboxSignal.Instance.Next;
-                foreach (var module in modules)
+                var more = false;
+                try
                 {
-                    await DeliverPendingAsync(module, stoppingToken);
+                    foreach (var module in modules)
+                    {
+                        more |= await RelayAsync(module, stoppingToken);
+                    }
                 }
-                await Task.WhenAny(woken, Task.Delay(options.Value.PollInterval, clock, stoppingToken));
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // A store or the broker may be down: try again after a pause rather than stop.
+                    LogRelayFailed(logger, ex);
+                }
+                if (!more)
+                {
+                    await Task.WhenAny(woken, Task.Delay(options.Value.PollInterval, clock, stoppingToken));
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // The store may be down; try again after a pause rather than stop delivering.
-                LogRelayFailed(logger, ex);
-                await Task.Delay(options.Value.PollInterval, clock, stoppingToken);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await ReleaseLeasesAsync();
         }
     }
 
-    internal async Task DeliverPendingAsync(ModuleDbContextRegistration module, CancellationToken cancellationToken)
+    /// <summary>Relays one batch of the module's outbox if this node holds its lease; true when more may be waiting.</summary>
+    internal async Task<bool> RelayAsync(ModuleDbContextRegistration module, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        foreach (var (db, _) in new[] { module }.Holding<OutboxMessage>(scope.ServiceProvider))
+        foreach (var (db, schema) in new[] { module }.Holding<OutboxMessage>(scope.ServiceProvider))
         {
-            await DeliverPendingAsync(db, cancellationToken);
+            if (await HoldLeaseAsync(db, schema, cancellationToken))
+            {
+                return await DeliverPendingAsync(db, schema, cancellationToken);
+            }
         }
+        return false;
     }
 
-    private async Task DeliverPendingAsync(DbContext db, CancellationToken cancellationToken)
+    private async Task<bool> DeliverPendingAsync(DbContext db, string schema, CancellationToken cancellationToken)
     {
-
         var pending = await db.Set<OutboxMessage>()
             .Where(m => m.SentAt == null && m.DeadLetteredAt == null)
             .OrderBy(m => m.Sequence)
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
+        if (pending.Count == 0)
+        {
+            return false;
+        }
 
-        // A message waiting for its retry, or dead-lettered, holds back the later messages of its
-        // aggregate: events of one aggregate are delivered in order or not at all.
+        // Events of one aggregate leave in order or not at all: the first one waiting for its
+        // retry, or an earlier dead letter, holds back the rest of its aggregate.
         var aggregates = pending.Select(m => m.AggregateId).Distinct().ToList();
         var deadLettered = await db.Set<OutboxMessage>()
             .Where(m => m.DeadLetteredAt != null && aggregates.Contains(m.AggregateId))
             .GroupBy(m => m.AggregateId)
             .Select(g => new { AggregateId = g.Key, First = g.Min(m => m.Sequence) })
             .ToDictionaryAsync(d => d.AggregateId, d => d.First, cancellationToken);
+        var now = clock.GetUtcNow();
         var heldBack = new HashSet<string>(StringComparer.Ordinal);
+        var ready = new List<OutboxMessage>(pending.Count);
         foreach (var message in pending)
         {
-            var now = clock.GetUtcNow();
             if (heldBack.Contains(message.AggregateId) || message.NextAttemptAt > now
                 || (deadLettered.TryGetValue(message.AggregateId, out var blockedFrom) && blockedFrom < message.Sequence))
             {
                 heldBack.Add(message.AggregateId);
                 continue;
             }
-            var error = await DispatchAsync(message, cancellationToken);
-            if (error is null)
+            ready.Add(message);
+        }
+        if (ready.Count == 0)
+        {
+            return false;
+        }
+
+        var outcomes = await transport.DeliverAsync(schema, ready, cancellationToken);
+        var delivered = clock.GetUtcNow();
+        for (var i = 0; i < ready.Count; i++)
+        {
+            var message = ready[i];
+            var outcome = outcomes[i];
+            if (outcome.Sent)
             {
-                message.MarkSent(clock.GetUtcNow());
+                message.MarkSent(delivered);
             }
-            else
+            else if (outcome.Error is { } error)
             {
-                message.RecordFailure(error, clock.GetUtcNow(), options.Value.MaxAttempts, options.Value.RetryBaseDelay);
-                heldBack.Add(message.AggregateId);
+                message.RecordFailure(error, delivered, options.Value);
                 if (message.DeadLetteredAt is not null)
                 {
                     LogDeadLettered(logger, message.Id, message.Type, message.Attempts, error);
                 }
             }
-            await db.SaveChangesAsync(CancellationToken.None);
         }
+        await db.SaveChangesAsync(CancellationToken.None);
+        return pending.Count == BatchSize && outcomes.All(o => o.Sent);
     }
 
-    /// <summary>Runs every subscription to the message; null when all have processed it.</summary>
-    private async Task<string?> DispatchAsync(OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>Takes or renews this node's lease on the module's relay; renewed when half of it has run.</summary>
+    private async Task<bool> HoldLeaseAsync(DbContext db, string schema, CancellationToken cancellationToken)
     {
-        foreach (var subscription in subscriptions.Where(s => s.EventType == message.Type))
+        var now = clock.GetUtcNow();
+        var duration = options.Value.RelayLease;
+        if (_leasedUntil.TryGetValue(schema, out var until) && until - now > duration / 2)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var consumerDb = (DbContext)scope.ServiceProvider.GetRequiredService(subscription.ConsumerContext);
-            await using var transaction = await consumerDb.Database.BeginTransactionAsync(cancellationToken);
+            return true;
+        }
+        var expires = now + duration;
+        var taken = await db.Set<OutboxLease>()
+            .Where(l => l.Name == OutboxLease.RelayName && (l.Holder == _holder || l.ExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Holder, _holder).SetProperty(l => l.ExpiresAt, expires), cancellationToken) == 1;
+        if (!taken && !await db.Set<OutboxLease>().AnyAsync(l => l.Name == OutboxLease.RelayName, cancellationToken))
+        {
+            var lease = db.Add(OutboxLease.Create(OutboxLease.RelayName, _holder, expires));
             try
             {
-                consumerDb.Add(ProcessedMessage.For(message.Id, subscription.Consumer, clock.GetUtcNow()));
-                await consumerDb.SaveChangesAsync(cancellationToken);
-                await subscription.Invoke(scope.ServiceProvider, message.Payload, cancellationToken);
-                await consumerDb.SaveChangesAsync(cancellationToken);
-                await transaction.CommitAsync(CancellationToken.None);
+                await db.SaveChangesAsync(cancellationToken);
+                taken = true;
             }
             catch (DbUpdateException ex) when (ex.IsUniqueViolation())
             {
-                // Processed before (a redelivery): nothing to do for this consumer.
-                await transaction.RollbackAsync(CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                LogHandlerFailed(logger, ex, message.Id, subscription.Consumer);
-                return $"{subscription.Consumer}: {ex.GetType().Name}: {ex.Message}";
+                lease.State = EntityState.Detached; // another node was first
             }
         }
-        return null;
+        if (taken)
+        {
+            if (!_leasedUntil.ContainsKey(schema))
+            {
+                LogLeaseTaken(logger, schema, _holder);
+            }
+            _leasedUntil[schema] = expires;
+        }
+        else
+        {
+            _leasedUntil.Remove(schema);
+        }
+        return taken;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer {Consumer} failed on message {MessageId}; it will be retried")]
-    private static partial void LogHandlerFailed(ILogger logger, Exception exception, Guid messageId, string consumer);
+    /// <summary>On a clean stop, lets another node take over at once instead of after the lease runs out.</summary>
+    private async Task ReleaseLeasesAsync()
+    {
+        if (_leasedUntil.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var scope = scopes.CreateAsyncScope();
+            foreach (var (db, schema) in modules.Holding<OutboxMessage>(scope.ServiceProvider))
+            {
+                if (_leasedUntil.ContainsKey(schema))
+                {
+                    await db.Set<OutboxLease>()
+                        .Where(l => l.Name == OutboxLease.RelayName && l.Holder == _holder)
+                        .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, DateTimeOffset.UnixEpoch), timeout.Token);
+                }
+            }
+            _leasedUntil.Clear();
+        }
+        catch (Exception ex)
+        {
+            LogLeaseReleaseFailed(logger, ex);
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} ({Type}) dead-lettered after {Attempts} attempts: {Error}")]
     private static partial void LogDeadLettered(ILogger logger, Guid messageId, string type, int attempts, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The outbox relay failed; retrying")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "This node ({Holder}) now relays the outbox of {Module}")]
+    private static partial void LogLeaseTaken(ILogger logger, string module, string holder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release the relay leases on stop; other nodes take over when they expire")]
+    private static partial void LogLeaseReleaseFailed(ILogger logger, Exception exception);
 }

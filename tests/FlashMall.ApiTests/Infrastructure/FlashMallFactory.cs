@@ -23,6 +23,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     private readonly FlashMallFactory? _shareStoresWith;
     private readonly string _databaseName;
     private readonly string _redisPrefix;
+    private readonly string _brokerPrefix;
     private readonly string _signingKey;
     private string? _adminToken;
 
@@ -37,6 +38,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         _dataDirectory = shareStoresWith?._dataDirectory ?? Path.Combine(Path.GetTempPath(), "flashmall-tests", Guid.NewGuid().ToString("N"));
         _databaseName = shareStoresWith?._databaseName ?? $"fm_test_{Guid.NewGuid():N}";
         _redisPrefix = shareStoresWith?._redisPrefix ?? $"fmtest:{Guid.NewGuid():N}:";
+        _brokerPrefix = shareStoresWith?._brokerPrefix ?? $"fmtest.{Guid.NewGuid():N}";
         _signingKey = shareStoresWith?._signingKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
     }
 
@@ -60,8 +62,18 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         // Nodes of one deployment share the key (a lone node would generate one under Data:Directory).
         Settings["Jwt:SigningKey"] = _signingKey;
 
+        if (TestEnvironment.RabbitMq is { } rabbitMq)
+        {
+            Settings["ConnectionStrings:RabbitMq"] = rabbitMq;
+            Settings["Messaging:RabbitMq:Prefix"] = _brokerPrefix;
+        }
         if (TestEnvironment.UsesPostgres)
         {
+            // The production stack: PostgreSQL, Redis and (when test.sh started it) RabbitMQ.
+            if (TestEnvironment.RabbitMq is not null)
+            {
+                Settings["Messaging:Transport"] = "RabbitMq";
+            }
             Settings["Database:Provider"] = "Postgres";
             Settings["ConnectionStrings:Postgres"] = PostgresConnectionString;
             Settings["ConnectionStrings:Redis"] = TestEnvironment.Redis;

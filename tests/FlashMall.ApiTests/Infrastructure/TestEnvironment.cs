@@ -15,6 +15,24 @@ public static class TestEnvironment
         ?? throw new InvalidOperationException("FLASHMALL_TEST_PROVIDER=Postgres needs FLASHMALL_TEST_POSTGRES (test.sh sets both).");
 
     public static string? Redis => UsesPostgres ? Environment.GetEnvironmentVariable("FLASHMALL_TEST_REDIS") : null;
+
+    /// <summary>An <c>amqp://</c> URI of the RabbitMQ test.sh started (both runs get it).</summary>
+    public static string? RabbitMq => Environment.GetEnvironmentVariable("FLASHMALL_TEST_RABBITMQ") is { Length: > 0 } uri ? uri : null;
+
+    /// <summary>A script that restarts that RabbitMQ (stop, start, wait until it is ready).</summary>
+    public static string? RabbitMqRestart => Environment.GetEnvironmentVariable("FLASHMALL_TEST_RABBITMQ_RESTART") is { Length: > 0 } script ? script : null;
+}
+
+/// <summary>A fact that needs the RabbitMQ test.sh starts; skipped when it is not there.</summary>
+public sealed class RabbitMqFactAttribute : FactAttribute
+{
+    public RabbitMqFactAttribute()
+    {
+        if (TestEnvironment.RabbitMq is null || TestEnvironment.RabbitMqRestart is null)
+        {
+            Skip = "Needs RabbitMQ (test.sh starts it and sets FLASHMALL_TEST_RABBITMQ and FLASHMALL_TEST_RABBITMQ_RESTART).";
+        }
+    }
 }
 
 /// <summary>A fact that needs Redis shared between nodes; skipped on the embedded run, where no node shares a cache.</summary>

@@ -19,6 +19,7 @@ public sealed class ModuleBoundaryTests
     private static readonly Assembly Contracts = typeof(FlashMall.Contracts.Catalog.ICatalogStock).Assembly;
     private static readonly Assembly[] SharedAdapters =
     [
+        typeof(FlashMall.RabbitMq.RabbitMqRegistration).Assembly,
         typeof(FlashMall.Redis.RedisRegistration).Assembly,
         typeof(FlashMall.Scheduling.SchedulingRegistration).Assembly,
     ];

@@ -250,6 +250,29 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
                     b.ToTable("accounts_idempotency_records", (string)null);
                 });
 
+            modelBuilder.Entity("FlashMall.Kernel.Messaging.OutboxLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("holder");
+
+                    b.HasKey("Name")
+                        .HasName("pk_accounts_outbox_leases");
+
+                    b.ToTable("accounts_outbox_leases", (string)null);
+                });
+
             modelBuilder.Entity("FlashMall.Kernel.Messaging.OutboxMessage", b =>
                 {
                     b.Property<long>("Sequence")
@@ -309,6 +332,9 @@ namespace FlashMall.Accounts.Persistence.Migrations.Sqlite
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_accounts_outbox_messages_id");
+
+                    b.HasIndex("AggregateId", "Sequence")
+                        .HasDatabaseName("ix_accounts_outbox_messages_aggregate_id_sequence");
 
                     b.HasIndex("SentAt", "DeadLetteredAt", "Sequence")
                         .HasDatabaseName("ix_accounts_outbox_messages_sent_at_dead_lettered_at_sequence");

@@ -235,6 +235,29 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                     b.ToTable("idempotency_records", "catalog");
                 });
 
+            modelBuilder.Entity("FlashMall.Kernel.Messaging.OutboxLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("holder");
+
+                    b.HasKey("Name")
+                        .HasName("pk_outbox_leases");
+
+                    b.ToTable("outbox_leases", "catalog");
+                });
+
             modelBuilder.Entity("FlashMall.Kernel.Messaging.OutboxMessage", b =>
                 {
                     b.Property<long>("Sequence")
@@ -296,6 +319,9 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_id");
+
+                    b.HasIndex("AggregateId", "Sequence")
+                        .HasDatabaseName("ix_outbox_messages_aggregate_id_sequence");
 
                     b.HasIndex("SentAt", "DeadLetteredAt", "Sequence")
                         .HasDatabaseName("ix_outbox_messages_sent_at_dead_lettered_at_sequence");

@@ -228,6 +228,29 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                     b.ToTable("catalog_idempotency_records", (string)null);
                 });
 
+            modelBuilder.Entity("FlashMall.Kernel.Messaging.OutboxLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("holder");
+
+                    b.HasKey("Name")
+                        .HasName("pk_catalog_outbox_leases");
+
+                    b.ToTable("catalog_outbox_leases", (string)null);
+                });
+
             modelBuilder.Entity("FlashMall.Kernel.Messaging.OutboxMessage", b =>
                 {
                     b.Property<long>("Sequence")
@@ -287,6 +310,9 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_catalog_outbox_messages_id");
+
+                    b.HasIndex("AggregateId", "Sequence")
+                        .HasDatabaseName("ix_catalog_outbox_messages_aggregate_id_sequence");
 
                     b.HasIndex("SentAt", "DeadLetteredAt", "Sequence")
                         .HasDatabaseName("ix_catalog_outbox_messages_sent_at_dead_lettered_at_sequence");
