@@ -34,7 +34,7 @@ public static class KernelRegistration
         builder.Services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>();
         builder.Services.AddScheduledJob<PurgeDeliveredMessagesJob>(PurgeDeliveredMessagesJob.Name,
-            "Deletes delivered outbox messages and processed-message records older than 7 days.", JobSchedule.AtCron("0 47 3 * * ?"));
+            "Deletes delivered outbox messages (not dead letters) and processed-message records older than 7 days and than the oldest dead letter.", JobSchedule.AtCron("0 47 3 * * ?"));
         builder.Services.AddSingleton<IntegrationEventDispatcher>();
         builder.Services.AddSingleton<OutboxStore>();
         // The RabbitMQ adapter registers its own transport first when Messaging:Transport=RabbitMq.

@@ -44,8 +44,9 @@ public static class DeadLetterEndpoints
     }
 
     /// <summary>
-    /// Puts a dead-lettered message back in line, unsent, with a fresh count of attempts; the later
-    /// events of its aggregate, which waited behind it, follow it in order.
+    /// Puts a dead-lettered message back in line, unsent, with a fresh count of attempts — and with
+    /// it every dead letter of its aggregate (those held back behind the first), which leave again
+    /// in their order: replaying one alone would only see it held back again.
     /// </summary>
     private static async Task<Results<Accepted, ProblemHttpResult>> Replay(
         string id, IServiceProvider services, IEnumerable<ModuleDbContextRegistration> modules, CancellationToken cancellationToken)
@@ -56,14 +57,22 @@ public static class DeadLetterEndpoints
         }
         foreach (var (db, _) in modules.Holding<OutboxMessage>(services))
         {
-            var replayed = await db.Set<OutboxMessage>()
+            var deadLetter = await db.Set<OutboxMessage>().AsNoTracking()
                 .Where(m => m.Id == messageId && m.DeadLetteredAt != null)
+                .Select(m => new { m.AggregateId })
+                .FirstOrDefaultAsync(cancellationToken);
+            if (deadLetter is null)
+            {
+                continue;
+            }
+            var replayed = await db.Set<OutboxMessage>()
+                .Where(m => m.AggregateId == deadLetter.AggregateId && m.DeadLetteredAt != null)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(m => m.DeadLetteredAt, (DateTimeOffset?)null)
                     .SetProperty(m => m.SentAt, (DateTimeOffset?)null)
                     .SetProperty(m => m.NextAttemptAt, (DateTimeOffset?)null)
                     .SetProperty(m => m.Attempts, 0), cancellationToken);
-            if (replayed == 1)
+            if (replayed > 0)
             {
                 OutboxSignal.Instance.Set();
                 return TypedResults.Accepted((string?)null);

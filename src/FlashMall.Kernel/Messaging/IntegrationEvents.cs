@@ -46,7 +46,7 @@ public sealed class MessagingOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RelayLease { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Aggregates a relay (in-process) or a consumer (RabbitMQ) works on at once; one aggregate's events stay in order.</summary>
+    /// <summary>Lanes a RabbitMQ queue's consumer works at once (by aggregate); one aggregate's events stay in order.</summary>
     [Range(1, 64)]
     public int Parallelism { get; set; } = 8;
 }

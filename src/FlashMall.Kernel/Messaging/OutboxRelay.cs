@@ -34,17 +34,17 @@ internal sealed partial class OutboxRelay(
             {
                 var woken = OutboxSignal.Instance.Next;
                 var more = false;
-                try
+                foreach (var module in modules)
                 {
-                    foreach (var module in modules)
+                    try
                     {
                         more |= await RelayAsync(module, stoppingToken);
                     }
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // A store or the broker may be down: try again after a pause rather than stop.
-                    LogRelayFailed(logger, ex);
+                    catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        // A store or the broker may be down: the other modules go on; this one is tried again next pass.
+                        LogRelayFailed(logger, ex, module.Schema);
+                    }
                 }
                 if (!more)
                 {
@@ -67,47 +67,33 @@ internal sealed partial class OutboxRelay(
         await using var scope = scopes.CreateAsyncScope();
         foreach (var (db, schema) in new[] { module }.Holding<OutboxMessage>(scope.ServiceProvider))
         {
-            if (await HoldLeaseAsync(db, schema, cancellationToken))
+            if (await HoldLeaseAsync(db, schema, cancellationToken) is { } leasedUntil)
             {
-                return await DeliverPendingAsync(db, schema, cancellationToken);
+                // Finish the batch well inside the lease, so no other node starts relaying meanwhile.
+                using var withinLease = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                withinLease.CancelAfter(Max(leasedUntil - clock.GetUtcNow() - options.Value.RelayLease / 4, TimeSpan.FromSeconds(1)));
+                return await DeliverPendingAsync(db, schema, withinLease.Token);
             }
         }
         return false;
     }
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     private async Task<bool> DeliverPendingAsync(DbContext db, string schema, CancellationToken cancellationToken)
     {
-        var pending = await db.Set<OutboxMessage>()
-            .Where(m => m.SentAt == null && m.DeadLetteredAt == null)
+        // Events of one aggregate leave in order or not at all: one waiting for its retry, or
+        // dead-lettered, holds back the later ones of its aggregate. They are left out in the
+        // query, so however many wait, the other aggregates' events still fill the batch.
+        var now = clock.GetUtcNow();
+        var outbox = db.Set<OutboxMessage>();
+        var ready = await outbox
+            .Where(m => m.SentAt == null && m.DeadLetteredAt == null && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
+            .Where(m => !outbox.Any(earlier => earlier.AggregateId == m.AggregateId && earlier.Sequence < m.Sequence
+                && (earlier.DeadLetteredAt != null || (earlier.SentAt == null && earlier.NextAttemptAt > now))))
             .OrderBy(m => m.Sequence)
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
-        if (pending.Count == 0)
-        {
-            return false;
-        }
-
-        // Events of one aggregate leave in order or not at all: the first one waiting for its
-        // retry, or an earlier dead letter, holds back the rest of its aggregate.
-        var aggregates = pending.Select(m => m.AggregateId).Distinct().ToList();
-        var deadLettered = await db.Set<OutboxMessage>()
-            .Where(m => m.DeadLetteredAt != null && aggregates.Contains(m.AggregateId))
-            .GroupBy(m => m.AggregateId)
-            .Select(g => new { AggregateId = g.Key, First = g.Min(m => m.Sequence) })
-            .ToDictionaryAsync(d => d.AggregateId, d => d.First, cancellationToken);
-        var now = clock.GetUtcNow();
-        var heldBack = new HashSet<string>(StringComparer.Ordinal);
-        var ready = new List<OutboxMessage>(pending.Count);
-        foreach (var message in pending)
-        {
-            if (heldBack.Contains(message.AggregateId) || message.NextAttemptAt > now
-                || (deadLettered.TryGetValue(message.AggregateId, out var blockedFrom) && blockedFrom < message.Sequence))
-            {
-                heldBack.Add(message.AggregateId);
-                continue;
-            }
-            ready.Add(message);
-        }
         if (ready.Count == 0)
         {
             return false;
@@ -133,17 +119,20 @@ internal sealed partial class OutboxRelay(
             }
         }
         await db.SaveChangesAsync(CancellationToken.None);
-        return pending.Count == BatchSize && outcomes.All(o => o.Sent);
+        return ready.Count == BatchSize && outcomes.All(o => o.Sent);
     }
 
-    /// <summary>Takes or renews this node's lease on the module's relay; renewed when half of it has run.</summary>
-    private async Task<bool> HoldLeaseAsync(DbContext db, string schema, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes or renews this node's lease on the module's relay (renewed once a quarter of it has
+    /// run); the time it is held until, or null when another node holds it.
+    /// </summary>
+    private async Task<DateTimeOffset?> HoldLeaseAsync(DbContext db, string schema, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var duration = options.Value.RelayLease;
-        if (_leasedUntil.TryGetValue(schema, out var until) && until - now > duration / 2)
+        if (_leasedUntil.TryGetValue(schema, out var until) && until - now > duration * 3 / 4)
         {
-            return true;
+            return until;
         }
         var expires = now + duration;
         var taken = await db.Set<OutboxLease>()
@@ -169,12 +158,10 @@ internal sealed partial class OutboxRelay(
                 LogLeaseTaken(logger, schema, _holder);
             }
             _leasedUntil[schema] = expires;
+            return expires;
         }
-        else
-        {
-            _leasedUntil.Remove(schema);
-        }
-        return taken;
+        _leasedUntil.Remove(schema);
+        return null;
     }
 
     /// <summary>On a clean stop, lets another node take over at once instead of after the lease runs out.</summary>
@@ -208,8 +195,8 @@ internal sealed partial class OutboxRelay(
     [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} ({Type}) dead-lettered after {Attempts} attempts: {Error}")]
     private static partial void LogDeadLettered(ILogger logger, Guid messageId, string type, int attempts, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The outbox relay failed; retrying")]
-    private static partial void LogRelayFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Relaying the outbox of {Module} failed; retrying")]
+    private static partial void LogRelayFailed(ILogger logger, Exception exception, string module);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "This node ({Holder}) now relays the outbox of {Module}")]
     private static partial void LogLeaseTaken(ILogger logger, string module, string holder);

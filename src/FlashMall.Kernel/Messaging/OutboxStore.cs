@@ -8,13 +8,10 @@ namespace FlashMall.Kernel.Messaging;
 /// <summary>A message's place in the outboxes: the module (schema) that wrote it and its id there.</summary>
 public readonly record struct OutboxAddress(string Module, Guid MessageId);
 
-/// <summary>The first dead letter of an aggregate: its later events wait behind it.</summary>
-public readonly record struct DeadLetterHead(Guid MessageId, long Sequence);
-
 /// <summary>
-/// What a transport that consumes away from the relay (RabbitMQ) writes back to the outbox rows,
-/// which stay the one record of delivery state: failed attempts, dead letters, and messages
-/// handed back to wait behind a dead letter of their aggregate.
+/// What a transport that consumes away from the relay (RabbitMQ) reads from and writes back to the
+/// outbox rows, which stay the one record of delivery state: failed attempts, dead letters, and
+/// events held back behind a dead letter of their aggregate.
 /// </summary>
 public sealed partial class OutboxStore(
     IServiceScopeFactory scopes,
@@ -36,6 +33,7 @@ public sealed partial class OutboxStore(
             .Where(m => m.DeadLetteredAt == null)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.DeadLetteredAt, now)
+                .SetProperty(m => m.SentAt, (DateTimeOffset?)null)
                 .SetProperty(m => m.Attempts, m => m.Attempts + 1)
                 .SetProperty(m => m.NextAttemptAt, (DateTimeOffset?)null)
                 .SetProperty(m => m.LastError, Truncate(error)), cancellationToken));
@@ -46,36 +44,42 @@ public sealed partial class OutboxStore(
     }
 
     /// <summary>
-    /// Hands a delivered message back to its outbox as unsent: it waits there behind the dead
-    /// letter of its aggregate and leaves again, in order, once that is replayed.
+    /// Puts a delivered event that arrived behind a dead letter of its aggregate into the
+    /// dead-letter store too, untried: replaying the first dead letter replays it after it, in order.
     /// </summary>
-    public Task ReturnToOutboxAsync(OutboxAddress address, CancellationToken cancellationToken) =>
-        UpdateAsync(address, messages => messages.ExecuteUpdateAsync(s => s
-            .SetProperty(m => m.SentAt, (DateTimeOffset?)null), cancellationToken));
-
-    /// <summary>For each (module, aggregate) with a dead letter: the first one.</summary>
-    public async Task<Dictionary<(string Module, string AggregateId), DeadLetterHead>> DeadLetterHeadsAsync(CancellationToken cancellationToken)
+    public Task HoldBackAsync(OutboxAddress address, CancellationToken cancellationToken)
     {
-        var heads = new Dictionary<(string, string), DeadLetterHead>();
-        await using var scope = scopes.CreateAsyncScope();
-        foreach (var (db, schema) in modules.Holding<OutboxMessage>(scope.ServiceProvider))
-        {
-            var rows = await db.Set<OutboxMessage>().AsNoTracking()
-                .Where(m => m.DeadLetteredAt != null)
-                .Select(m => new { m.AggregateId, m.Sequence, m.Id })
-                .ToListAsync(cancellationToken);
-            foreach (var row in rows.OrderBy(r => r.Sequence))
-            {
-                heads.TryAdd((schema, row.AggregateId), new DeadLetterHead(row.Id, row.Sequence));
-            }
-        }
-        return heads;
+        var now = clock.GetUtcNow();
+        return UpdateAsync(address, messages => messages
+            .Where(m => m.DeadLetteredAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.DeadLetteredAt, now)
+                .SetProperty(m => m.SentAt, (DateTimeOffset?)null)
+                .SetProperty(m => m.LastError, HeldBackError), cancellationToken));
     }
+
+    public const string HeldBackError = "Held back: an earlier event of the same aggregate is dead-lettered; replaying either replays both, in order.";
+
+    /// <summary>For each of <paramref name="aggregateIds"/> of the module that has a dead letter: the sequence of its first.</summary>
+    public async Task<Dictionary<string, long>> FirstDeadLettersAsync(string moduleSchema, IReadOnlyCollection<string> aggregateIds, CancellationToken cancellationToken)
+    {
+        var module = Module(moduleSchema);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = (DbContext)scope.ServiceProvider.GetRequiredService(module.ContextType);
+        return await db.Set<OutboxMessage>()
+            .Where(m => m.DeadLetteredAt != null && aggregateIds.Contains(m.AggregateId))
+            .GroupBy(m => m.AggregateId)
+            .Select(g => new { AggregateId = g.Key, First = g.Min(m => m.Sequence) })
+            .ToDictionaryAsync(d => d.AggregateId, d => d.First, StringComparer.Ordinal, cancellationToken);
+    }
+
+    private ModuleDbContextRegistration Module(string moduleSchema) =>
+        modules.FirstOrDefault(m => m.Schema == moduleSchema)
+            ?? throw new InvalidOperationException($"No module '{moduleSchema}' holds an outbox.");
 
     private async Task<int> UpdateAsync(OutboxAddress address, Func<IQueryable<OutboxMessage>, Task<int>> update)
     {
-        var module = modules.FirstOrDefault(m => m.Schema == address.Module)
-            ?? throw new InvalidOperationException($"No module '{address.Module}' holds an outbox.");
+        var module = Module(address.Module);
         await using var scope = scopes.CreateAsyncScope();
         var db = (DbContext)scope.ServiceProvider.GetRequiredService(module.ContextType);
         return await update(db.Set<OutboxMessage>().Where(m => m.Id == address.MessageId));

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace FlashMall.Kernel.Messaging;
 
 /// <summary>What became of one message handed to a transport.</summary>
@@ -26,34 +24,39 @@ public interface IOutboxTransport
 }
 
 /// <summary>
-/// The embedded transport: the relay calls the consumers itself. Aggregates are delivered in
-/// parallel (<c>Messaging:Parallelism</c>), each one's events one after another; after a failure
-/// the aggregate's later events are not tried in this pass.
+/// The embedded transport: the relay calls the consumers itself. Each consumer takes the batch's
+/// events of its types as runs of up to <see cref="RunSize"/> in one transaction, in store order
+/// (so in order per aggregate). A consumer that fails on an event stops its run there: that event
+/// counts a failed attempt and the ones after it are not tried in this pass; the next pass holds
+/// back only that event's aggregate.
 /// </summary>
-internal sealed class InProcessTransport(IntegrationEventDispatcher dispatcher, IOptions<MessagingOptions> options) : IOutboxTransport
+internal sealed class InProcessTransport(IntegrationEventDispatcher dispatcher) : IOutboxTransport
 {
+    public const int RunSize = 100;
+
     public async Task<DeliveryOutcome[]> DeliverAsync(string moduleSchema, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
     {
-        var outcomes = new DeliveryOutcome[messages.Count];
-        var lanes = Enumerable.Range(0, messages.Count).GroupBy(i => messages[i].AggregateId, StringComparer.Ordinal);
-        await Parallel.ForEachAsync(lanes,
-            new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = cancellationToken },
-            async (lane, ct) =>
+        var outcomes = Enumerable.Repeat(DeliveryOutcome.Delivered, messages.Count).ToArray();
+        foreach (var subscription in dispatcher.Subscriptions)
+        {
+            var mine = Enumerable.Range(0, messages.Count).Where(i => messages[i].Type == subscription.EventType).ToList();
+            foreach (var chunk in mine.Chunk(RunSize))
             {
-                var failed = false;
-                foreach (var i in lane)
+                var result = await dispatcher.DispatchRunAsync(
+                    [.. chunk.Select(i => new ConsumerMessage(subscription, messages[i].Id, messages[i].Payload))], cancellationToken);
+                if (result.Processed == chunk.Length)
                 {
-                    if (failed)
-                    {
-                        outcomes[i] = DeliveryOutcome.NotAttempted;
-                        continue;
-                    }
-                    var message = messages[i];
-                    var error = await dispatcher.DispatchAsync(message.Id, message.Type, message.Payload, ct);
-                    outcomes[i] = error is null ? DeliveryOutcome.Delivered : DeliveryOutcome.Failed(error);
-                    failed = error is not null;
+                    continue;
                 }
-            });
+                var failed = chunk[result.Processed];
+                outcomes[failed] = DeliveryOutcome.Failed(result.Error ?? "failed");
+                foreach (var later in mine.Where(i => i > failed && outcomes[i].Sent))
+                {
+                    outcomes[later] = DeliveryOutcome.NotAttempted;
+                }
+                break;
+            }
+        }
         return outcomes;
     }
 }
