@@ -22,7 +22,7 @@ public sealed class RabbitMqOptions
 
     /// <summary>Unacknowledged messages a consumer holds at once (per queue).</summary>
     [Range(1, 1000)]
-    public ushort Prefetch { get; set; } = 64;
+    public ushort Prefetch { get; set; } = 256;
 
     /// <summary>Deliveries of one message before the broker dead-letters it (a consumer that dies on it every time).</summary>
     [Range(2, 1000)]
