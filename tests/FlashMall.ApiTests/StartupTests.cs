@@ -19,6 +19,9 @@ public sealed class StartupTests
     [InlineData("--Bootstrap:AdminPassword=short", "Bootstrap:AdminPassword")]
     [InlineData("--Idempotency:Retention=01:00:00", "Idempotency:Retention")]
     [InlineData("--ReverseProxy:KnownProxies:0=not-an-ip", "ReverseProxy:KnownProxies")]
+    [InlineData("--Messaging:Transport=Kafka", "Messaging:Transport")]
+    [InlineData("--Messaging:Transport=RabbitMq", "ConnectionStrings:RabbitMq")]
+    [InlineData("--Messaging:RelayLease=00:00:00.100", "RelayLease")]
     public async Task Invalid_setting_stops_the_server_naming_the_key(string argument, string named)
     {
         var (exitCode, output, error) = await RunServerAsync(argument);

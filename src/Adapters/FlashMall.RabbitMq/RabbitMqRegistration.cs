@@ -47,8 +47,9 @@ public static class RabbitMqRegistration
     /// </summary>
     public static IHostApplicationBuilder AddRabbitMqWhenConfigured(this IHostApplicationBuilder builder)
     {
-        var transport = builder.Configuration.GetValue($"{MessagingOptions.SectionName}:{nameof(MessagingOptions.Transport)}", MessagingTransport.InProcess);
-        if (transport != MessagingTransport.RabbitMq)
+        // Read as text: an unknown value is reported by the kernel's validation of Messaging:*, not here.
+        var transport = builder.Configuration[$"{MessagingOptions.SectionName}:{nameof(MessagingOptions.Transport)}"];
+        if (!string.Equals(transport, nameof(MessagingTransport.RabbitMq), StringComparison.OrdinalIgnoreCase))
         {
             return builder;
         }

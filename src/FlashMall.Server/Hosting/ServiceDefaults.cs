@@ -124,10 +124,13 @@ internal static partial class ServiceDefaults
         var data = app.Services.GetRequiredService<IOptions<DataOptions>>().Value;
         var role = app.Services.GetRequiredService<IOptions<ServerRoleOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FlashMall.Startup");
+        var messaging = app.Services.GetRequiredService<IOptions<FlashMall.Kernel.Messaging.MessagingOptions>>().Value.Transport;
+        var broker = Uri.TryCreate(app.Configuration.GetConnectionString("RabbitMq"), UriKind.Absolute, out var uri) ? $" {uri.Host}:{uri.Port}" : "";
         LogNode(logger, role.Role, app.Environment.EnvironmentName, DatabaseRegistration.Describe(database.ProviderKind, app.Configuration, data),
-            string.IsNullOrEmpty(app.Configuration.GetConnectionString("Redis")) ? "in-process" : "in-process + Redis");
+            string.IsNullOrEmpty(app.Configuration.GetConnectionString("Redis")) ? "in-process" : "in-process + Redis",
+            messaging == FlashMall.Kernel.Messaging.MessagingTransport.RabbitMq ? $"RabbitMq{broker}" : "InProcess");
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "FlashMall node role={Role} environment={Environment} database={Database} cache={Cache}")]
-    private static partial void LogNode(ILogger logger, string role, string environment, string database, string cache);
+    [LoggerMessage(Level = LogLevel.Information, Message = "FlashMall node role={Role} environment={Environment} database={Database} cache={Cache} messaging={Messaging}")]
+    private static partial void LogNode(ILogger logger, string role, string environment, string database, string cache, string messaging);
 }

@@ -29,6 +29,12 @@ internal static partial class StartupChecks
             await Console.Error.WriteLineAsync($"FlashMall cannot start: the configuration is invalid.{Environment.NewLine}  {string.Join($"{Environment.NewLine}  ", ex.Failures)}");
             return InvalidConfiguration;
         }
+        catch (InvalidOperationException ex) when (!started && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            // The binder's words name the key and the value (e.g. Messaging:Transport=Kafka).
+            await Console.Error.WriteLineAsync($"FlashMall cannot start: the configuration is invalid.{Environment.NewLine}  {ex.Message}");
+            return InvalidConfiguration;
+        }
         catch (Exception ex) when (!started)
         {
             LogStartupFailed(app.Logger, ex);
