@@ -27,6 +27,7 @@ var app = builder.Build();
 app.UseServiceDefaults();
 app.MapAccounts();
 app.MapCatalog();
+app.MapFlashSales();
 app.MapScheduling();
 app.MapDeadLetters();
 

@@ -54,4 +54,28 @@ public static class RateLimitingRegistration
                 QueueLimit = 0,
             });
         });
+
+    /// <summary>
+    /// A fixed-window limit per signed-in user (per IP for anonymous callers), lifted when
+    /// <c>RateLimiting:Enabled=false</c>. For endpoints where one account, not one address, is the
+    /// unit of abuse: thousands of phones share a carrier's NAT address.
+    /// </summary>
+    public static RateLimiterOptions AddPerUserPolicy(this RateLimiterOptions options, string policyName, IConfiguration configuration, int permits, TimeSpan window) =>
+        options.AddPolicy(policyName, context =>
+        {
+            var enabled = configuration.GetValue($"{RateLimitingOptions.SectionName}:{nameof(RateLimitingOptions.Enabled)}", true);
+            if (!enabled)
+            {
+                return RateLimitPartition.GetNoLimiter("disabled");
+            }
+            var caller = context.User.FindFirst(FlashMallClaims.UserId)?.Value is { } userId
+                ? $"user:{userId}"
+                : $"ip:{context.Connection.RemoteIpAddress}";
+            return RateLimitPartition.GetFixedWindowLimiter(caller, _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = permits,
+                Window = window,
+                QueueLimit = 0,
+            });
+        });
 }

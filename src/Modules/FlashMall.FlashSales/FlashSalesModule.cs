@@ -1,21 +1,46 @@
 using FlashMall.FlashSales.Demo;
+using FlashMall.FlashSales.Endpoints;
+using FlashMall.FlashSales.Ledger;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Persistence;
+using FlashMall.Kernel.Scheduling;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace FlashMall.FlashSales;
 
 /// <summary>
-/// Sale events and (with the flash-sale issue) the stock ledger and purchase path. For now it
-/// owns the sale table and keeps demo sales seeded for the engine to read; it maps no endpoints yet.
+/// Flash sales: sale events, the stock ledger (embedded: <see cref="InProcessLedger"/> with
+/// group-committed reservations), purchase admission and reservations.
 /// </summary>
 public static class FlashSalesModule
 {
+    /// <summary>Purchase attempts per buyer per second (a person taps; a script floods).</summary>
+    public const int PurchasesPerUserPerSecond = 5;
+
     public static IHostApplicationBuilder AddFlashSales(this IHostApplicationBuilder builder)
     {
         builder.AddModuleDbContext<FlashSalesDbContext, FlashSalesSqliteDbContext, FlashSalesPostgresDbContext>(FlashSalesDbContext.Schema);
         builder.Services.AddStartupTask<DemoFlashSales>();
+
+        builder.Services.AddSingleton<SaleDirectory>();
+        builder.Services.AddSingleton<ReservationWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservationWriter>());
+        builder.Services.AddSingleton<IStockLedger, InProcessLedger>();
+        builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
+            "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));
+        builder.Services.Configure<RateLimiterOptions>(options => options.AddPerUserPolicy(
+            FlashSaleEndpoints.PurchaseRateLimitPolicy, builder.Configuration, PurchasesPerUserPerSecond, TimeSpan.FromSeconds(1)));
         return builder;
+    }
+
+    public static IEndpointRouteBuilder MapFlashSales(this IEndpointRouteBuilder routes)
+    {
+        routes.MapFlashSaleEndpoints();
+        return routes;
     }
 }

@@ -23,6 +23,16 @@ internal sealed class SaleEvent
     public DateTimeOffset EndsAt { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
+    /// <summary>Units held by reservations that are not released: the database's word on stock (never above <see cref="Quantity"/>).</summary>
+    public int Reserved { get; private set; }
+
+    /// <summary>What buyers see: upcoming, live, sold_out or ended.</summary>
+    public string StatusAt(DateTimeOffset now, int remaining) =>
+        now < StartsAt ? SaleStatus.Upcoming
+        : now >= EndsAt ? SaleStatus.Ended
+        : remaining <= 0 ? SaleStatus.SoldOut
+        : SaleStatus.Live;
+
     public static SaleEvent Create(
         Guid id, Guid skuId, Guid productId, string name, long salePrice, long originalPrice, int quantity, int perUserLimit,
         DateTimeOffset startsAt, DateTimeOffset endsAt, DateTimeOffset now)
@@ -36,4 +46,12 @@ internal sealed class SaleEvent
             Quantity = quantity, PerUserLimit = perUserLimit, StartsAt = startsAt, EndsAt = endsAt, CreatedAt = now,
         };
     }
+}
+
+internal static class SaleStatus
+{
+    public const string Upcoming = "upcoming";
+    public const string Live = "live";
+    public const string SoldOut = "sold_out";
+    public const string Ended = "ended";
 }

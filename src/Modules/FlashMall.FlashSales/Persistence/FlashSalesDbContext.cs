@@ -12,6 +12,7 @@ internal abstract class FlashSalesDbContext(DbContextOptions options) : DbContex
     public const string Schema = "flash_sales";
 
     public DbSet<SaleEvent> Sales => Set<SaleEvent>();
+    public DbSet<Reservation> Reservations => Set<Reservation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -23,6 +24,17 @@ internal abstract class FlashSalesDbContext(DbContextOptions options) : DbContex
             sale.Property(s => s.Name).HasMaxLength(200);
             sale.HasIndex(s => new { s.StartsAt, s.EndsAt });
             sale.HasIndex(s => s.SkuId);
+            sale.ToTable(t => t.HasCheckConstraint("ck_sale_events_reserved", "reserved >= 0 AND reserved <= quantity"));
+        });
+        modelBuilder.Entity<Reservation>(reservation =>
+        {
+            reservation.ToTable("reservations");
+            reservation.HasKey(r => r.Id);
+            reservation.Property(r => r.Status).HasMaxLength(16);
+            reservation.Property(r => r.ReleasedReason).HasMaxLength(64);
+            reservation.HasIndex(r => new { r.SaleId, r.UserId });
+            reservation.HasIndex(r => new { r.SaleId, r.Status });
+            reservation.ToTable(t => t.HasCheckConstraint("ck_reservations_quantity", "quantity > 0"));
         });
         modelBuilder.AddIdempotencyRecords();
         modelBuilder.AddOutbox();

@@ -23,6 +23,58 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("FlashMall.FlashSales.Domain.Reservation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("OrderId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("order_id");
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("integer")
+                        .HasColumnName("quantity");
+
+                    b.Property<string>("ReleasedReason")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("released_reason");
+
+                    b.Property<Guid>("SaleId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("sale_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_reservations");
+
+                    b.HasIndex("SaleId", "Status")
+                        .HasDatabaseName("ix_reservations_sale_id_status");
+
+                    b.HasIndex("SaleId", "UserId")
+                        .HasDatabaseName("ix_reservations_sale_id_user_id");
+
+                    b.ToTable("reservations", "flash_sales", t =>
+                        {
+                            t.HasCheckConstraint("ck_reservations_quantity", "quantity > 0");
+                        });
+                });
+
             modelBuilder.Entity("FlashMall.FlashSales.Domain.SaleEvent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -59,6 +111,10 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("quantity");
 
+                    b.Property<int>("Reserved")
+                        .HasColumnType("integer")
+                        .HasColumnName("reserved");
+
                     b.Property<long>("SalePrice")
                         .HasColumnType("bigint")
                         .HasColumnName("sale_price");
@@ -80,7 +136,10 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Postgres
                     b.HasIndex("StartsAt", "EndsAt")
                         .HasDatabaseName("ix_sale_events_starts_at_ends_at");
 
-                    b.ToTable("sale_events", "flash_sales");
+                    b.ToTable("sale_events", "flash_sales", t =>
+                        {
+                            t.HasCheckConstraint("ck_sale_events_reserved", "reserved >= 0 AND reserved <= quantity");
+                        });
                 });
 
             modelBuilder.Entity("FlashMall.Kernel.Idempotency.IdempotencyRecord", b =>

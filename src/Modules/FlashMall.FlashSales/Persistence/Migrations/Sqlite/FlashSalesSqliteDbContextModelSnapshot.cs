@@ -17,6 +17,58 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("FlashMall.FlashSales.Domain.Reservation", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("OrderId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("order_id");
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quantity");
+
+                    b.Property<string>("ReleasedReason")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("released_reason");
+
+                    b.Property<Guid>("SaleId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sale_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_flash_sales_reservations");
+
+                    b.HasIndex("SaleId", "Status")
+                        .HasDatabaseName("ix_flash_sales_reservations_sale_id_status");
+
+                    b.HasIndex("SaleId", "UserId")
+                        .HasDatabaseName("ix_flash_sales_reservations_sale_id_user_id");
+
+                    b.ToTable("flash_sales_reservations", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_reservations_quantity", "quantity > 0");
+                        });
+                });
+
             modelBuilder.Entity("FlashMall.FlashSales.Domain.SaleEvent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -53,6 +105,10 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("quantity");
 
+                    b.Property<int>("Reserved")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("reserved");
+
                     b.Property<long>("SalePrice")
                         .HasColumnType("INTEGER")
                         .HasColumnName("sale_price");
@@ -74,7 +130,10 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
                     b.HasIndex("StartsAt", "EndsAt")
                         .HasDatabaseName("ix_flash_sales_sale_events_starts_at_ends_at");
 
-                    b.ToTable("flash_sales_sale_events", (string)null);
+                    b.ToTable("flash_sales_sale_events", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_sale_events_reserved", "reserved >= 0 AND reserved <= quantity");
+                        });
                 });
 
             modelBuilder.Entity("FlashMall.Kernel.Idempotency.IdempotencyRecord", b =>

@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using FlashMall.FlashSales.Domain;
+using FlashMall.FlashSales.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.FlashSales.Ledger;
+
+/// <summary>
+/// The embedded ledger, for a single node: per sale a lock-free counter of free units and, per
+/// buyer, a small record of units and reservations under that buyer's own lock (buyers never
+/// contend with each other). A purchase takes its units from the counters, then waits for
+/// <see cref="ReservationWriter"/> to commit the reservation (group commit: one transaction for
+/// all that arrived meanwhile), and only then answers; if the write fails or the database
+/// refuses, the units go back. After a restart the counters are rebuilt from the database, so
+/// an answered reservation is never lost and never sold twice.
+/// </summary>
+internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWriter writer) : IStockLedger
+{
+    private readonly ConcurrentDictionary<Guid, Lazy<Task<SaleCounters>>> _sales = new();
+
+    public int? Remaining(Guid saleId) =>
+        _sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully
+            ? loading.Value.Result.Remaining
+            : null;
+
+    public Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) => CountersAsync(sale);
+
+    public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
+    {
+        var counters = await CountersAsync(sale);
+        if (counters.Remaining < quantity && !counters.Buyers.ContainsKey(userId))
+        {
+            return ReserveOutcome.SoldOut; // the sold-out fast path: no lock, no I/O
+        }
+        var buyer = counters.Buyers.GetOrAdd(userId, _ => new Buyer());
+        lock (buyer)
+        {
+            if (buyer.Reservations.TryGetValue(reservationId, out var earlier))
+            {
+                return earlier.Quantity != quantity ? ReserveOutcome.KeyReused
+                    : earlier.Durable ? ReserveOutcome.Replayed
+                    : ReserveOutcome.InFlight;
+            }
+            if (buyer.Units + quantity > sale.PerUserLimit)
+            {
+                return ReserveOutcome.LimitReached;
+            }
+            if (!counters.TryTake(quantity))
+            {
+                return ReserveOutcome.SoldOut;
+            }
+            buyer.Units += quantity;
+            buyer.Reservations[reservationId] = new BuyerReservation(quantity, Durable: false);
+        }
+
+        WriteResult written;
+        try
+        {
+            written = await writer.WriteAsync(new PendingReservation(reservationId, sale.SaleId, userId, quantity, sale.PerUserLimit));
+        }
+        catch
+        {
+            GiveBack(counters, buyer, reservationId, quantity);
+            throw;
+        }
+        switch (written)
+        {
+            case WriteResult.Written or WriteResult.AlreadyWritten:
+                // Already written: an earlier request with this key that this node did not know
+                // of (another node on the same store); its units are held either way.
+                lock (buyer)
+                {
+                    buyer.Reservations[reservationId] = new BuyerReservation(quantity, Durable: true);
+                }
+                return written == WriteResult.Written ? ReserveOutcome.Reserved : ReserveOutcome.Replayed;
+            case WriteResult.RefusedLimit:
+                GiveBack(counters, buyer, reservationId, quantity);
+                return ReserveOutcome.LimitReached;
+            default:
+                GiveBack(counters, buyer, reservationId, quantity);
+                return ReserveOutcome.SoldOut;
+        }
+    }
+
+    private static void GiveBack(SaleCounters counters, Buyer buyer, Guid reservationId, int quantity)
+    {
+        lock (buyer)
+        {
+            buyer.Units -= quantity;
+            buyer.Reservations.Remove(reservationId);
+        }
+        counters.GiveBack(quantity);
+    }
+
+    private Task<SaleCounters> CountersAsync(SaleTerms sale)
+    {
+        var loading = _sales.GetOrAdd(sale.SaleId, _ => new Lazy<Task<SaleCounters>>(() => LoadAsync(sale)));
+        if (loading.Value.IsFaulted)
+        {
+            // A failed load (database away) is tried again by the next request.
+            _sales.TryRemove(new KeyValuePair<Guid, Lazy<Task<SaleCounters>>>(sale.SaleId, loading));
+        }
+        return loading.Value;
+    }
+
+    /// <summary>Free units = quantity − units held by unreleased reservations; each buyer's units and reservations.</summary>
+    private async Task<SaleCounters> LoadAsync(SaleTerms sale)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
+        var reserved = await db.Sales.Where(s => s.Id == sale.SaleId).Select(s => s.Reserved).SingleAsync();
+        var counters = new SaleCounters(sale.Quantity - reserved);
+        var held = await db.Reservations.AsNoTracking()
+            .Where(r => r.SaleId == sale.SaleId && r.Status != ReservationStatus.Released)
+            .Select(r => new { r.Id, r.UserId, r.Quantity })
+            .ToListAsync();
+        foreach (var reservation in held)
+        {
+            var buyer = counters.Buyers.GetOrAdd(reservation.UserId, _ => new Buyer());
+            buyer.Units += reservation.Quantity;
+            buyer.Reservations[reservation.Id] = new BuyerReservation(reservation.Quantity, Durable: true);
+        }
+        return counters;
+    }
+
+    private sealed class SaleCounters(int remaining)
+    {
+        private int _remaining = remaining;
+
+        public int Remaining => Volatile.Read(ref _remaining);
+
+        public ConcurrentDictionary<Guid, Buyer> Buyers { get; } = new();
+
+        public bool TryTake(int quantity)
+        {
+            while (true)
+            {
+                var remaining = Volatile.Read(ref _remaining);
+                if (remaining < quantity)
+                {
+                    return false;
+                }
+                if (Interlocked.CompareExchange(ref _remaining, remaining - quantity, remaining) == remaining)
+                {
+                    return true;
+                }
+            }
+        }
+
+        public void GiveBack(int quantity) => Interlocked.Add(ref _remaining, quantity);
+    }
+
+    /// <summary>One buyer's share of a sale; guarded by locking the instance.</summary>
+    private sealed class Buyer
+    {
+        public int Units;
+        public readonly Dictionary<Guid, BuyerReservation> Reservations = [];
+    }
+
+    private readonly record struct BuyerReservation(int Quantity, bool Durable);
+}

@@ -1,0 +1,178 @@
+using System.Threading.Channels;
+using FlashMall.FlashSales.Domain;
+using FlashMall.FlashSales.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FlashMall.FlashSales.Ledger;
+
+internal sealed record PendingReservation(Guid Id, Guid SaleId, Guid UserId, int Quantity, int PerUserLimit)
+{
+    public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+internal enum WriteResult
+{
+    Written,
+    /// <summary>A reservation with this id exists (a retry with the same Idempotency-Key).</summary>
+    AlreadyWritten,
+    /// <summary>The database has no free units left for it (the gate let through more than there were).</summary>
+    RefusedStock,
+    /// <summary>The buyer already holds the sale's limit in the database.</summary>
+    RefusedLimit,
+}
+
+/// <summary>
+/// Writes reservations with group commit: whatever arrived while the previous transaction
+/// committed goes into the next one (up to <see cref="MaxBatch"/>), so a burst of buyers costs
+/// a few commits, not one each, and each buyer waits for one commit. The database decides for
+/// good: per sale one conditional update of its reserved units (row by row if the sum does not
+/// fit), and the buyer's unreleased units checked against the limit, before the rows are inserted.
+/// </summary>
+internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ReservationWriter> logger) : BackgroundService
+{
+    public const int MaxBatch = 512;
+
+    private readonly Channel<PendingReservation> _queue = Channel.CreateUnbounded<PendingReservation>(new UnboundedChannelOptions { SingleReader = true });
+
+    public Task<WriteResult> WriteAsync(PendingReservation reservation)
+    {
+        if (!_queue.Writer.TryWrite(reservation))
+        {
+            throw new InvalidOperationException("The reservation writer has stopped.");
+        }
+        return reservation.Done.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingReservation>(MaxBatch);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+                try
+                {
+                    var results = await WriteBatchAsync(batch);
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        batch[i].Done.TrySetResult(results[i]);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    LogBatchFailed(logger, ex, batch.Count);
+                    foreach (var pending in batch)
+                    {
+                        pending.Done.TrySetException(ex);
+                    }
+                }
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Nothing taken from the counters is left waiting: those not written are refused.
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Done.TrySetException(new OperationCanceledException("The node is stopping."));
+            }
+        }
+    }
+
+    private async Task<WriteResult[]> WriteBatchAsync(List<PendingReservation> batch)
+    {
+        var results = new WriteResult[batch.Count];
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+
+        var ids = batch.Select(p => p.Id).ToList();
+        var existing = (await db.Reservations.Where(r => ids.Contains(r.Id)).Select(r => r.Id).ToListAsync()).ToHashSet();
+        var now = clock.GetUtcNow();
+        foreach (var sale in Enumerable.Range(0, batch.Count).Where(i => !existing.Contains(batch[i].Id)).GroupBy(i => batch[i].SaleId))
+        {
+            var rows = sale.ToList();
+            await TakeStockAsync(db, sale.Key, rows, batch, results);
+            await CheckLimitsAsync(db, sale.Key, rows, batch, results);
+            foreach (var i in rows.Where(i => results[i] == WriteResult.Written))
+            {
+                var pending = batch[i];
+                db.Reservations.Add(Reservation.Create(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, now));
+            }
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (existing.Contains(batch[i].Id))
+            {
+                results[i] = WriteResult.AlreadyWritten;
+            }
+        }
+        await db.SaveChangesAsync();
+        await transaction.CommitAsync();
+        return results;
+    }
+
+    /// <summary>One conditional update for the whole batch of a sale; row by row only when the sum does not fit.</summary>
+    private static async Task TakeStockAsync(FlashSalesDbContext db, Guid saleId, List<int> rows, List<PendingReservation> batch, WriteResult[] results)
+    {
+        var total = rows.Sum(i => batch[i].Quantity);
+        if (await TryReserveUnitsAsync(db, saleId, total))
+        {
+            return;
+        }
+        foreach (var i in rows)
+        {
+            if (!await TryReserveUnitsAsync(db, saleId, batch[i].Quantity))
+            {
+                results[i] = WriteResult.RefusedStock;
+            }
+        }
+    }
+
+    private static async Task<bool> TryReserveUnitsAsync(FlashSalesDbContext db, Guid saleId, int quantity) =>
+        await db.Sales
+            .Where(s => s.Id == saleId && s.Reserved + quantity <= s.Quantity)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved + quantity)) == 1;
+
+    /// <summary>The buyer's unreleased units in the database plus these must stay within the limit; over it, the units go back.</summary>
+    private static async Task CheckLimitsAsync(FlashSalesDbContext db, Guid saleId, List<int> rows, List<PendingReservation> batch, WriteResult[] results)
+    {
+        var users = rows.Where(i => results[i] == WriteResult.Written).Select(i => batch[i].UserId).Distinct().ToList();
+        var held = await db.Reservations
+            .Where(r => r.SaleId == saleId && users.Contains(r.UserId) && r.Status != ReservationStatus.Released)
+            .GroupBy(r => r.UserId)
+            .Select(g => new { UserId = g.Key, Units = g.Sum(r => r.Quantity) })
+            .ToDictionaryAsync(g => g.UserId, g => g.Units);
+        var refused = 0;
+        foreach (var i in rows.Where(i => results[i] == WriteResult.Written))
+        {
+            var units = held.GetValueOrDefault(batch[i].UserId) + batch[i].Quantity;
+            if (units > batch[i].PerUserLimit)
+            {
+                results[i] = WriteResult.RefusedLimit;
+                refused += batch[i].Quantity;
+                continue;
+            }
+            held[batch[i].UserId] = units;
+        }
+        if (refused > 0)
+        {
+            await db.Sales.Where(s => s.Id == saleId)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved - refused));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} reservations failed; none was answered as reserved")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+}
