@@ -99,6 +99,27 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.ConfigureServices(services => ConfigureTestServices?.Invoke(services));
     }
 
+    /// <summary>
+    /// A buyer's access token for <paramref name="userId"/>, signed with this deployment's key as
+    /// the Accounts module signs them (buyers' tokens are not checked against the store), so a
+    /// test can field thousands of distinct buyers without hashing thousands of passwords.
+    /// </summary>
+    public string BuyerToken(Guid userId)
+    {
+        var now = DateTime.UtcNow;
+        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = "flashmall",
+            Audience = "flashmall-api",
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(15),
+            Claims = new Dictionary<string, object> { ["sub"] = userId.ToString(), ["jti"] = Guid.NewGuid().ToString("N"), ["role"] = new[] { "buyer" } },
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(_signingKey)), Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        });
+    }
+
     /// <summary>A client signed in as the bootstrapped admin.</summary>
     public async Task<HttpClient> AdminClientAsync()
     {

@@ -1,0 +1,241 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FlashMall.ApiTests.Infrastructure;
+using FlashMall.FlashSales.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>Flash sales on the embedded ledger: creation, reads, and purchases under stampede.</summary>
+public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
+{
+    private readonly FlashMallFactory _factory;
+
+    public FlashSaleTests(FlashMallFactory factory) => _factory = factory;
+
+    private async Task<(string SkuId, HttpClient Merchandiser)> SkuAsync(int stock, long price = 99_900)
+    {
+        var merchandiser = (await _factory.NewUserAsync("merchandiser")).Client;
+        var category = await _factory.CategoryAsync();
+        var product = await merchandiser.CreateProductAsync(new
+        {
+            name = "秒杀手机 Flash Phone",
+            description = "测试 test",
+            categoryId = category,
+            brand = "Huawei",
+            skus = new[] { new { code = $"FS-{Guid.NewGuid():N}", price, stock, attributes = new Dictionary<string, string>() } },
+        });
+        return (product.GetProperty("skus")[0].GetProperty("id").GetString()!, merchandiser);
+    }
+
+    private async Task<string> LiveSaleAsync(int quantity, int perUserLimit, int stock = -1)
+    {
+        var (sku, merchandiser) = await SkuAsync(stock < 0 ? quantity : stock);
+        var created = await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
+        {
+            skuId = sku, salePrice = 9_900, quantity, perUserLimit,
+            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
+        });
+        return (await created.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+    }
+
+    private HttpClient Buyer(Guid userId)
+    {
+        var client = _factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _factory.BuyerToken(userId));
+        return client;
+    }
+
+    private static Task<HttpResponseMessage> PurchaseAsync(HttpClient buyer, string saleId, int quantity = 1, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flash-sales/{saleId}/purchase") { Content = JsonContent.Create(new { quantity }) };
+        if (key is not null)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+        return buyer.SendAsync(request);
+    }
+
+    private Task<(int Reservations, int Units, int Reserved)> StoredAsync(string saleId) => _factory.WithScopeAsync(async services =>
+    {
+        var db = services.GetRequiredService<FlashSalesDbContext>();
+        var id = Guid.Parse(saleId);
+        var reservations = await db.Reservations.Where(r => r.SaleId == id).ToListAsync();
+        var reserved = await db.Sales.Where(s => s.Id == id).Select(s => s.Reserved).SingleAsync();
+        return (reservations.Count, reservations.Sum(r => r.Quantity), reserved);
+    });
+
+    [Fact]
+    public async Task Five_thousand_buyers_at_once_on_100_units_get_exactly_100_reservations()
+    {
+        var sale = await LiveSaleAsync(quantity: 100, perUserLimit: 1);
+        var buyers = Enumerable.Range(0, 5_000).Select(_ => Buyer(Guid.NewGuid())).ToList();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var purchases = buyers.Select(b => Task.Run(async () =>
+        {
+            await start.Task;
+            using var response = await PurchaseAsync(b, sale);
+            return (Status: response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        })).ToList();
+        start.SetResult();
+        var answers = await Task.WhenAll(purchases);
+
+        Assert.Equal(100, answers.Count(a => a.Status == HttpStatusCode.Accepted));
+        Assert.Equal(4_900, answers.Count(a => a.Status == HttpStatusCode.Conflict && a.Body.Contains("\"sold_out\"", StringComparison.Ordinal)));
+        Assert.Equal((100, 100, 100), await StoredAsync(sale));
+        await Task.Delay(1_100); // reads are cached for a second
+        var view = await (await _factory.CreateClient().GetAsync($"/api/flash-sales/{sale}")).JsonAsync();
+        Assert.Equal(0, view.GetProperty("remaining").GetInt32());
+        Assert.Equal("sold_out", view.GetProperty("status").GetString());
+        foreach (var buyer in buyers)
+        {
+            buyer.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task One_buyer_sending_200_parallel_requests_with_limit_2_gets_exactly_2()
+    {
+        var sale = await LiveSaleAsync(quantity: 50, perUserLimit: 2);
+        using var buyer = Buyer(Guid.NewGuid());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
+        {
+            using var response = await PurchaseAsync(buyer, sale);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        })));
+
+        Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Accepted));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Accepted), a =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, a.StatusCode);
+            Assert.Contains("\"limit_reached\"", a.Item2, StringComparison.Ordinal);
+        });
+        Assert.Equal((2, 2, 2), await StoredAsync(sale));
+    }
+
+    [Fact]
+    public async Task Retries_with_one_Idempotency_Key_reserve_once()
+    {
+        var sale = await LiveSaleAsync(quantity: 10, perUserLimit: 3);
+        using var buyer = Buyer(Guid.NewGuid());
+        var key = $"tap-{Guid.NewGuid():N}";
+
+        var parallel = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => Task.Run(async () =>
+        {
+            using var response = await PurchaseAsync(buyer, sale, key: key);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        })));
+        using var later = await PurchaseAsync(buyer, sale, key: key);
+        var replay = await later.JsonAsync(HttpStatusCode.Accepted);
+
+        Assert.Equal("true", later.Headers.GetValues("Idempotent-Replayed").Single());
+        var ids = parallel.Where(a => a.StatusCode == HttpStatusCode.Accepted)
+            .Select(a => JsonDocument.Parse(a.Item2).RootElement.GetProperty("reservationId").GetString()).Distinct().ToList();
+        Assert.Equal([replay.GetProperty("reservationId").GetString()], ids);
+        Assert.All(parallel.Where(a => a.StatusCode != HttpStatusCode.Accepted), a =>
+            Assert.Contains("\"idempotency_in_flight\"", a.Item2, StringComparison.Ordinal));
+        Assert.Equal((1, 1, 1), await StoredAsync(sale));
+
+        using var otherBody = await PurchaseAsync(buyer, sale, quantity: 2, key: key);
+        await otherBody.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
+        Assert.Equal((1, 1, 1), await StoredAsync(sale));
+    }
+
+    [Fact]
+    public async Task A_reservation_is_visible_to_its_buyer_only()
+    {
+        var sale = await LiveSaleAsync(quantity: 5, perUserLimit: 1);
+        using var buyer = Buyer(Guid.NewGuid());
+        using var other = Buyer(Guid.NewGuid());
+        var reserved = await (await PurchaseAsync(buyer, sale)).JsonAsync(HttpStatusCode.Accepted);
+        var id = reserved.GetProperty("reservationId").GetString();
+
+        var mine = await (await buyer.GetAsync($"/api/reservations/{id}")).JsonAsync();
+        Assert.Equal("reserved", mine.GetProperty("status").GetString());
+        await (await other.GetAsync($"/api/reservations/{id}")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await _factory.CreateClient().GetAsync($"/api/reservations/{id}")).EnsureStatusAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_sale_outside_its_window_refuses_with_not_started_or_ended_and_reserves_nothing()
+    {
+        var (sku, merchandiser) = await SkuAsync(stock: 20);
+        var upcoming = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
+        {
+            skuId = sku, salePrice = 9_900, quantity = 10, perUserLimit = 1,
+            startsAt = DateTimeOffset.UtcNow.AddHours(1), endsAt = DateTimeOffset.UtcNow.AddHours(2),
+        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var ending = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
+        {
+            skuId = sku, salePrice = 9_900, quantity = 10, perUserLimit = 1,
+            startsAt = DateTimeOffset.UtcNow.AddSeconds(-5), endsAt = DateTimeOffset.UtcNow.AddSeconds(1),
+        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        using var buyer = Buyer(Guid.NewGuid());
+
+        await (await PurchaseAsync(buyer, upcoming)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "not_started");
+        await Task.Delay(1_200);
+        await (await PurchaseAsync(buyer, ending)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "ended");
+        await (await PurchaseAsync(buyer, Guid.NewGuid().ToString())).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await PurchaseAsync(buyer, "not-a-sale")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        Assert.Equal((0, 0, 0), await StoredAsync(upcoming));
+        Assert.Equal((0, 0, 0), await StoredAsync(ending));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1_000_000_000)]
+    public async Task A_purchase_with_a_bad_quantity_is_refused_and_changes_nothing(int quantity)
+    {
+        var sale = await LiveSaleAsync(quantity: 5, perUserLimit: 1);
+        using var buyer = Buyer(Guid.NewGuid());
+
+        await (await PurchaseAsync(buyer, sale, quantity)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        using var text = await buyer.PostAsync($"/api/flash-sales/{sale}/purchase", new StringContent("{\"quantity\":\"1\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, text.StatusCode);
+        Assert.Equal((0, 0, 0), await StoredAsync(sale));
+    }
+
+    [Fact]
+    public async Task Creating_a_sale_validates_and_holds_back_the_skus_stock()
+    {
+        var (sku, merchandiser) = await SkuAsync(stock: 30, price: 10_000);
+        var window = new { startsAt = DateTimeOffset.UtcNow.AddMinutes(5), endsAt = DateTimeOffset.UtcNow.AddMinutes(65) };
+
+        var invalid = await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
+        {
+            skuId = sku, salePrice = -1, quantity = 0, perUserLimit = 0, window.startsAt, endsAt = window.startsAt.AddMinutes(-1),
+        });
+        var problem = await invalid.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        foreach (var field in new[] { "salePrice", "quantity", "perUserLimit", "endsAt" })
+        {
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"no error for {field}");
+        }
+        var dearer = await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new { skuId = sku, salePrice = 10_001, quantity = 5, perUserLimit = 1, window.startsAt, window.endsAt });
+        await dearer.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        var tooMany = await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new { skuId = sku, salePrice = 5_000, quantity = 31, perUserLimit = 1, window.startsAt, window.endsAt });
+        await tooMany.ShouldBeProblemAsync(HttpStatusCode.Conflict, "insufficient_stock");
+        using var buyerClient = Buyer(Guid.NewGuid());
+        var notAllowed = await buyerClient.PostAsJsonAsync("/api/admin/flash-sales", new { skuId = sku, salePrice = 5_000, quantity = 5, perUserLimit = 1, window.startsAt, window.endsAt });
+        Assert.Equal(HttpStatusCode.Forbidden, notAllowed.StatusCode);
+
+        var created = await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new { skuId = sku, salePrice = 5_000, quantity = 30, perUserLimit = 2, window.startsAt, window.endsAt });
+        var id = (await created.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        var view = await (await _factory.CreateClient().GetAsync($"/api/flash-sales/{id}")).JsonAsync();
+        Assert.Equal("upcoming", view.GetProperty("status").GetString());
+        Assert.Equal(30, view.GetProperty("remaining").GetInt32());
+        Assert.Equal(10_000, view.GetProperty("originalPrice").GetInt64());
+
+        // All 30 units are held: a second sale of the same SKU finds none free.
+        var second = await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new { skuId = sku, salePrice = 5_000, quantity = 1, perUserLimit = 1, window.startsAt, window.endsAt });
+        await second.ShouldBeProblemAsync(HttpStatusCode.Conflict, "insufficient_stock");
+        var upcoming = await (await _factory.CreateClient().GetAsync("/api/flash-sales?status=upcoming&pageSize=100")).JsonAsync();
+        Assert.Contains(upcoming.GetProperty("items").EnumerateArray(), s => s.GetProperty("id").GetString() == id);
+        await (await _factory.CreateClient().GetAsync("/api/flash-sales?status=everything")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+    }
+}
