@@ -104,21 +104,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// the Accounts module signs them (buyers' tokens are not checked against the store), so a
     /// test can field thousands of distinct buyers without hashing thousands of passwords.
     /// </summary>
-    public string BuyerToken(Guid userId)
-    {
-        var now = DateTime.UtcNow;
-        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
-        {
-            Issuer = "flashmall",
-            Audience = "flashmall-api",
-            IssuedAt = now,
-            NotBefore = now,
-            Expires = now.AddMinutes(15),
-            Claims = new Dictionary<string, object> { ["sub"] = userId.ToString(), ["jti"] = Guid.NewGuid().ToString("N"), ["role"] = new[] { "buyer" } },
-            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
-                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(_signingKey)), Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
-        });
-    }
+    public string BuyerToken(Guid userId) => TestTokens.Buyer(_signingKey, userId);
 
     /// <summary>A client signed in as the bootstrapped admin.</summary>
     public async Task<HttpClient> AdminClientAsync()
@@ -203,3 +189,23 @@ public sealed class SecondNodeFactory(FlashMallFactory first) : FlashMallFactory
 public sealed record Tokens(string AccessToken, string RefreshToken, int ExpiresIn);
 public sealed record Registered(string UserId);
 public sealed record TestUser(string UserId, string Email, string Password, Tokens Tokens, HttpClient Client);
+
+public static class TestTokens
+{
+    /// <summary>A buyer's access token for <paramref name="userId"/>, as the Accounts module signs them with <paramref name="signingKey"/>.</summary>
+    public static string Buyer(string signingKey, Guid userId)
+    {
+        var now = DateTime.UtcNow;
+        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = "flashmall",
+            Audience = "flashmall-api",
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(15),
+            Claims = new Dictionary<string, object> { ["sub"] = userId.ToString(), ["jti"] = Guid.NewGuid().ToString("N"), ["role"] = new[] { "buyer" } },
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(signingKey)), Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        });
+    }
+}
