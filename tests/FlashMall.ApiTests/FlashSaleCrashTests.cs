@@ -57,7 +57,8 @@ public sealed class FlashSaleCrashTests
             var (rows, reserved) = Stored(dataDirectory);
             Assert.Equal(Units, reserved);       // sold out exactly: the crash neither lost units nor sold extra
             Assert.Equal(Units, rows);
-            Assert.InRange(Count(answered), Units - 20, Units); // answers lost with the killed process are at most its in-flight requests
+            // Reservations committed whose answer died with the process: at most the 64 requests in flight.
+            Assert.InRange(Count(answered), Units - 64, Units);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using FlashMall.FlashSales.Domain;
 using FlashMall.FlashSales.Persistence;
+using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -100,6 +101,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         var ids = batch.Select(p => p.Id).ToList();
         var existing = (await db.Reservations.Where(r => ids.Contains(r.Id)).Select(r => r.Id).ToListAsync()).ToHashSet();
         var now = clock.GetUtcNow();
+        var rowsToInsert = new List<Reservation>(batch.Count);
         foreach (var sale in Enumerable.Range(0, batch.Count).Where(i => !existing.Contains(batch[i].Id)).GroupBy(i => batch[i].SaleId))
         {
             var rows = sale.ToList();
@@ -108,7 +110,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
             foreach (var i in rows.Where(i => results[i] == WriteResult.Written))
             {
                 var pending = batch[i];
-                db.Reservations.Add(Reservation.Create(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, now));
+                rowsToInsert.Add(Reservation.Create(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, now));
             }
         }
         for (var i = 0; i < batch.Count; i++)
@@ -118,7 +120,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
                 results[i] = WriteResult.AlreadyWritten;
             }
         }
-        await db.SaveChangesAsync();
+        await BulkInsert.InsertAsync(db, rowsToInsert);
         await transaction.CommitAsync();
         return results;
     }
