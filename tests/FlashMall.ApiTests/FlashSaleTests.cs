@@ -238,4 +238,35 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
         Assert.Contains(upcoming.GetProperty("items").EnumerateArray(), s => s.GetProperty("id").GetString() == id);
         await (await _factory.CreateClient().GetAsync("/api/flash-sales?status=everything")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
     }
+
+    [Fact]
+    public async Task Reconciliation_accounts_for_every_unit_and_reports_a_difference()
+    {
+        var sale = await LiveSaleAsync(quantity: 20, perUserLimit: 2);
+        for (var i = 0; i < 3; i++)
+        {
+            using var buyer = Buyer(Guid.NewGuid());
+            await (await PurchaseAsync(buyer, sale, quantity: 2)).EnsureStatusAsync(HttpStatusCode.Accepted);
+        }
+        using var operatorClient = (await _factory.NewUserAsync("operator")).Client;
+
+        var balanced = await (await operatorClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).JsonAsync();
+        Assert.True(balanced.GetProperty("balanced").GetBoolean());
+        Assert.Equal(20, balanced.GetProperty("quantity").GetInt32());
+        Assert.Equal(6, balanced.GetProperty("reserved").GetInt32());
+        Assert.Equal(14, balanced.GetProperty("remaining").GetInt32());
+        Assert.Equal(0, balanced.GetProperty("ordered").GetInt32());
+
+        // A unit goes missing behind the ledger's back (a bad manual fix in the database).
+        await _factory.WithScopeAsync(services => services.GetRequiredService<FlashSalesDbContext>().Sales
+            .Where(s => s.Id == Guid.Parse(sale)).ExecuteUpdateAsync(u => u.SetProperty(s => s.Reserved, s => s.Reserved + 1)));
+        var broken = await (await operatorClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).JsonAsync();
+        Assert.False(broken.GetProperty("balanced").GetBoolean());
+        Assert.Contains("reserved units 7", broken.GetProperty("differences")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains(_factory.Logs.Lines, l => l.Contains($"Flash sale {sale} does not reconcile", StringComparison.Ordinal));
+
+        using var buyerClient = Buyer(Guid.NewGuid());
+        Assert.Equal(HttpStatusCode.Forbidden, (await buyerClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).StatusCode);
+        await (await operatorClient.GetAsync($"/api/admin/flash-sales/{Guid.NewGuid()}/reconciliation")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+    }
 }

@@ -33,6 +33,10 @@ public static class FlashSalesModule
         builder.Services.AddSingleton<IStockLedger, InProcessLedger>();
         builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
             "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));
+        builder.Services.AddSingleton<SaleReconciler>();
+        builder.Services.AddScheduledJob<ReconcileSalesJob>(ReconcileSalesJob.Name,
+            "Checks quantity = ordered + reserved + remaining for every live or recently ended sale; a difference is logged at Error and counted.",
+            JobSchedule.Every(TimeSpan.FromSeconds(30)));
         builder.Services.Configure<RateLimiterOptions>(options => options.AddPerUserPolicy(
             FlashSaleEndpoints.PurchaseRateLimitPolicy, builder.Configuration, PurchasesPerUserPerSecond, TimeSpan.FromSeconds(1)));
         return builder;

@@ -55,6 +55,9 @@ internal static partial class FlashSaleEndpoints
             .RequireAuthorization(Policies.Merchandiser)
             .WithIdempotency<RouteHandlerBuilder, FlashSalesDbContext>();
 
+        routes.MapGet("/api/admin/flash-sales/{id}/reconciliation", Reconcile).WithTags("Flash sales admin")
+            .RequireAuthorization(Policies.Operator);
+
         var sales = routes.MapGroup("/api/flash-sales").WithTags("Flash sales");
         sales.MapGet("", List);
         sales.MapGet("/{id}", Get);
@@ -107,6 +110,11 @@ internal static partial class FlashSaleEndpoints
         LogCreated(loggers.CreateLogger(typeof(FlashSaleEndpoints)), sale.Id, sale.SkuId, sale.Quantity, sale.StartsAt);
         return TypedResults.Created($"/api/flash-sales/{sale.Id}", new SaleCreated(sale.Id.ToString()));
     }
+
+    private static async Task<Results<Ok<Reconciliation>, ProblemHttpResult>> Reconcile(string id, SaleReconciler reconciler, CancellationToken cancellationToken) =>
+        Guid.TryParse(id, out var saleId) && await reconciler.ReconcileAsync(saleId, cancellationToken) is { } reconciliation
+            ? TypedResults.Ok(reconciliation)
+            : Problems.NotFound("flash sale");
 
     private static async Task<Results<Ok<PagedResponse<SaleView>>, ProblemHttpResult>> List(
         string? status, PageRequest page, FlashSalesDbContext db, IStockLedger ledger, HybridCache cache, TimeProvider clock,

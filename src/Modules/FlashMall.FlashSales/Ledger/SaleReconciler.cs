@@ -1,0 +1,99 @@
+using System.Diagnostics.Metrics;
+using FlashMall.FlashSales.Domain;
+using FlashMall.FlashSales.Persistence;
+using FlashMall.Kernel.Scheduling;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FlashMall.FlashSales.Ledger;
+
+internal sealed record Reconciliation(
+    string SaleId, int Quantity, int Ordered, int Reserved, int Remaining, int HeldByDatabase, bool Balanced,
+    IReadOnlyList<string> Differences, DateTimeOffset CheckedAt);
+
+/// <summary>
+/// Checks that every unit of a sale is accounted for exactly once: quantity = ordered +
+/// reserved (not yet ordered) + remaining in the ledger, and the sale's <c>reserved</c> column =
+/// ordered + reserved. A reservation in flight (taken from the counters, not yet committed)
+/// makes a passing difference, so a difference is looked at again before it is reported.
+/// </summary>
+internal sealed partial class SaleReconciler(
+    IServiceScopeFactory scopes, IStockLedger ledger, SaleDirectory directory, TimeProvider clock, ILogger<SaleReconciler> logger, IMeterFactory meters)
+{
+    public const string MeterName = "FlashMall.FlashSales";
+
+    private readonly Counter<long> _mismatches = meters.Create(MeterName).CreateCounter<long>(
+        "flashmall.flash_sales.reconciliation.mismatches", description: "Reconciliations of a sale whose units did not add up.");
+
+    public async Task<Reconciliation?> ReconcileAsync(Guid saleId, CancellationToken cancellationToken)
+    {
+        Reconciliation? result = null;
+        for (var look = 0; look < 3; look++)
+        {
+            result = await LookAsync(saleId, cancellationToken);
+            if (result is null || result.Balanced)
+            {
+                return result;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), clock, cancellationToken);
+        }
+        _mismatches.Add(1);
+        LogMismatch(logger, saleId, result!.Quantity, result.Ordered, result.Reserved, result.Remaining, result.HeldByDatabase, string.Join("; ", result.Differences));
+        return result;
+    }
+
+    private async Task<Reconciliation?> LookAsync(Guid saleId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
+        var sale = await db.Sales.AsNoTracking().Where(s => s.Id == saleId).Select(s => new { s.Quantity, s.Reserved }).SingleOrDefaultAsync(cancellationToken);
+        if (sale is null)
+        {
+            return null;
+        }
+        var units = await db.Reservations.AsNoTracking()
+            .Where(r => r.SaleId == saleId && r.Status != ReservationStatus.Released)
+            .GroupBy(r => r.Status)
+            .Select(g => new { Status = g.Key, Units = g.Sum(r => r.Quantity) })
+            .ToDictionaryAsync(g => g.Status, g => g.Units, cancellationToken);
+        var ordered = units.GetValueOrDefault(ReservationStatus.Ordered);
+        var reserved = units.GetValueOrDefault(ReservationStatus.Reserved);
+        if (ledger.Remaining(saleId) is null && await directory.FindAsync(saleId, cancellationToken) is { } terms)
+        {
+            await ledger.WarmAsync(terms, cancellationToken);
+        }
+        var remaining = ledger.Remaining(saleId) ?? sale.Quantity - sale.Reserved;
+
+        var differences = new List<string>();
+        if (ordered + reserved + remaining != sale.Quantity)
+        {
+            differences.Add($"quantity {sale.Quantity} ≠ ordered {ordered} + reserved {reserved} + remaining {remaining} (= {ordered + reserved + remaining})");
+        }
+        if (sale.Reserved != ordered + reserved)
+        {
+            differences.Add($"the sale's reserved units {sale.Reserved} ≠ ordered {ordered} + reserved {reserved}");
+        }
+        return new Reconciliation(saleId.ToString(), sale.Quantity, ordered, reserved, remaining, sale.Reserved, differences.Count == 0, differences, clock.GetUtcNow());
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Flash sale {SaleId} does not reconcile: quantity {Quantity}, ordered {Ordered}, reserved {Reserved}, remaining {Remaining}, held by the database {Held}: {Differences}")]
+    private static partial void LogMismatch(ILogger logger, Guid saleId, int quantity, int ordered, int reserved, int remaining, int held, string differences);
+}
+
+/// <summary>Reconciles every sale that is live or ended within the last hour.</summary>
+internal sealed class ReconcileSalesJob(FlashSalesDbContext db, SaleReconciler reconciler, TimeProvider clock) : IScheduledJob
+{
+    public const string Name = "flash-sales.reconcile";
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var since = now.AddHours(-1);
+        var sales = await db.Sales.AsNoTracking().Where(s => s.StartsAt <= now && s.EndsAt > since).Select(s => s.Id).ToListAsync(cancellationToken);
+        foreach (var saleId in sales)
+        {
+            await reconciler.ReconcileAsync(saleId, cancellationToken);
+        }
+    }
+}
