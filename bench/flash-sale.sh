@@ -12,6 +12,8 @@
 #   3. a stampede on a 1,000-unit sale (1 per buyer) until it is sold out, then counts the 202s
 #      and the units the database holds: the oversell count is what either exceeds 1,000.
 # Prints a markdown report on stdout; progress on stderr. About a minute.
+# BENCH_TRACE=FILE.nettrace also records 5 s of CPU samples of the server during the purchase
+# run (needs dotnet-trace on PATH or in BENCH_TOOLS); `dotnet-trace report FILE topN` reads it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -124,6 +126,10 @@ run_wrk "baseline plaintext" "$BASELINE/plaintext"
 B_RPS=$RPS B_P50=$P50 B_P99=$P99
 export BENCH_TOKENS="$TMP/tokens.txt"
 export BENCH_PURCHASE_PATH="/api/flash-sales/$BIG_SALE/purchase"
+if [[ -n "${BENCH_TRACE:-}" ]]; then
+  TRACER="$(command -v dotnet-trace || echo "${BENCH_TOOLS:-/tmp/bench-tools}/dotnet-trace")"
+  (sleep 5; "$TRACER" collect -p "$SERVER_PID" --profile dotnet-sampled-thread-time --duration 00:00:00:05 -o "$BENCH_TRACE" >"$BENCH_TRACE.log" 2>&1) &
+fi
 run_wrk "purchase (embedded ledger)" "$SERVER$BENCH_PURCHASE_PATH" bench/lua/purchase.lua
 P_RPS=$RPS P_P50=$P50 P_P99=$P99 P_STATUSES=$STATUSES
 RESERVED_BIG="$(curl -fsS "$SERVER/api/flash-sales/$BIG_SALE" | json "d['quantity'] - d['remaining']")"

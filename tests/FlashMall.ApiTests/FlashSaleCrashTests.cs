@@ -35,8 +35,11 @@ public sealed class FlashSaleCrashTests
                 // Buyers keep coming; the process dies under them once some have been answered.
                 using var stop = new CancellationTokenSource();
                 var buying = BuyAsync(first.Client, tokens, sale, 3_000, answered, stop.Token);
+                var deadline = DateTime.UtcNow.AddSeconds(60);
                 while (Count(answered) < 30)
                 {
+                    Assert.False(buying.IsCompleted, "the buyers finished before 30 were answered");
+                    Assert.True(DateTime.UtcNow < deadline, "30 buyers were not answered within 60 s");
                     await Task.Delay(5);
                 }
                 first.Kill();

@@ -170,20 +170,28 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
             skuId = sku, salePrice = 9_900, quantity = 10, perUserLimit = 1,
             startsAt = DateTimeOffset.UtcNow.AddHours(1), endsAt = DateTimeOffset.UtcNow.AddHours(2),
         })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var endsAt = DateTimeOffset.UtcNow.AddSeconds(4);
         var ending = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
         {
-            skuId = sku, salePrice = 9_900, quantity = 10, perUserLimit = 1,
-            startsAt = DateTimeOffset.UtcNow.AddSeconds(-5), endsAt = DateTimeOffset.UtcNow.AddSeconds(1),
+            skuId = sku, salePrice = 9_900, quantity = 10, perUserLimit = 2,
+            startsAt = DateTimeOffset.UtcNow.AddSeconds(-5), endsAt,
         })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
         using var buyer = Buyer(Guid.NewGuid());
+        var kept = await (await PurchaseAsync(buyer, ending, key: "before-the-end")).JsonAsync(HttpStatusCode.Accepted);
 
         await (await PurchaseAsync(buyer, upcoming)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "not_started");
-        await Task.Delay(1_200);
+        while (DateTimeOffset.UtcNow < endsAt.AddMilliseconds(200))
+        {
+            await Task.Delay(100);
+        }
         await (await PurchaseAsync(buyer, ending)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "ended");
+        // A retry whose first answer was lost still finds its reservation after the end.
+        using var retry = await PurchaseAsync(buyer, ending, key: "before-the-end");
+        Assert.Equal(kept.GetProperty("reservationId").GetString(), (await retry.JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString());
         await (await PurchaseAsync(buyer, Guid.NewGuid().ToString())).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
         await (await PurchaseAsync(buyer, "not-a-sale")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
         Assert.Equal((0, 0, 0), await StoredAsync(upcoming));
-        Assert.Equal((0, 0, 0), await StoredAsync(ending));
+        Assert.Equal((1, 1, 1), await StoredAsync(ending));
     }
 
     [Theory]
@@ -268,5 +276,78 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
         using var buyerClient = Buyer(Guid.NewGuid());
         Assert.Equal(HttpStatusCode.Forbidden, (await buyerClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).StatusCode);
         await (await operatorClient.GetAsync($"/api/admin/flash-sales/{Guid.NewGuid()}/reconciliation")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+    }
+    [Theory]
+    [InlineData("256")]
+    [InlineData("has space")]
+    [InlineData("ключ")]
+    public async Task A_malformed_Idempotency_Key_is_refused_and_reserves_nothing(string key)
+    {
+        var sale = await LiveSaleAsync(quantity: 5, perUserLimit: 1);
+        using var buyer = Buyer(Guid.NewGuid());
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flash-sales/{sale}/purchase") { Content = JsonContent.Create(new { quantity = 1 }) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key == "256" ? new string('k', 256) : key);
+
+        await (await buyer.SendAsync(request)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "idempotency_key_invalid");
+        Assert.Equal((0, 0, 0), await StoredAsync(sale));
+    }
+}
+
+/// <summary>What a node that starts afresh on the same store (a restart) knows of earlier purchases.</summary>
+public sealed class FlashSaleRestartTests
+{
+    [Fact]
+    public async Task An_Idempotency_Key_retry_after_a_restart_finds_the_same_reservation_and_reserves_nothing_more()
+    {
+        var first = new FlashMallFactory();
+        await ((IAsyncLifetime)first).InitializeAsync();
+        FlashMallFactory? second = null;
+        try
+        {
+            var merchandiser = (await first.NewUserAsync("merchandiser")).Client;
+            var category = await first.CategoryAsync();
+            var product = await merchandiser.CreateProductAsync(new
+            {
+                name = "秒杀 Restart", description = "test", categoryId = category, brand = "Test",
+                skus = new[] { new { code = $"RS-{Guid.NewGuid():N}", price = 10_000, stock = 10, attributes = new Dictionary<string, string>() } },
+            });
+            var sale = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
+            {
+                skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 10, perUserLimit = 2,
+                startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
+            })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+            var buyer = Guid.NewGuid();
+            var reserved = await (await PurchaseAsync(first, buyer, sale, 1, "tap-1")).JsonAsync(HttpStatusCode.Accepted);
+            await first.DisposeAsync(); // the node stops; its store stays
+
+            second = new SecondNodeFactory(first);
+            await ((IAsyncLifetime)second).InitializeAsync();
+            using var replay = await PurchaseAsync(second, buyer, sale, 1, "tap-1");
+            Assert.Equal(reserved.GetProperty("reservationId").GetString(), (await replay.JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString());
+            Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+            await (await PurchaseAsync(second, buyer, sale, 2, "tap-1")).ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
+
+            var units = await second.WithScopeAsync(s => s.GetRequiredService<FlashSalesDbContext>().Reservations.Where(r => r.UserId == buyer).SumAsync(r => r.Quantity));
+            Assert.Equal(1, units);
+            var view = await (await second.CreateClient().GetAsync($"/api/flash-sales/{sale}")).JsonAsync();
+            Assert.Equal(9, view.GetProperty("remaining").GetInt32());
+        }
+        finally
+        {
+            if (second is not null)
+            {
+                await ((IAsyncLifetime)second).DisposeAsync();
+            }
+            await ((IAsyncLifetime)first).DisposeAsync();
+        }
+    }
+
+    private static Task<HttpResponseMessage> PurchaseAsync(FlashMallFactory node, Guid buyer, string sale, int quantity, string key)
+    {
+        var client = node.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", node.BuyerToken(buyer));
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flash-sales/{sale}/purchase") { Content = JsonContent.Create(new { quantity }) };
+        request.Headers.Add("Idempotency-Key", key);
+        return client.SendAsync(request);
     }
 }

@@ -47,6 +47,22 @@ public static class IdempotencyFilter
 
     /// <summary>How long a claim stays "in flight" before a crashed request's key may be taken over.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The request's key: none (null, no problem), a valid one (exactly one header value of 1–255
+    /// visible ASCII characters), or the problem to answer.
+    /// </summary>
+    public static (string? Key, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem) ReadKey(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(HeaderName, out var values))
+        {
+            return (null, null);
+        }
+        var key = values.ToString();
+        return key.Length is 0 or > MaxKeyLength || values.Count != 1 || !key.All(c => c is >= '!' and <= '~')
+            ? (null, Problems.Problems.BadRequest(ProblemCodes.IdempotencyKeyInvalid, $"{HeaderName} must be 1-{MaxKeyLength} visible ASCII characters."))
+            : (key, null);
+    }
 }
 
 internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvider clock, ILogger<IdempotencyFilter<TContext>> logger) : IEndpointFilter
@@ -55,16 +71,14 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (!http.Request.Headers.TryGetValue(IdempotencyFilter.HeaderName, out var values))
+        var (key, invalid) = IdempotencyFilter.ReadKey(http.Request);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+        if (key is null)
         {
             return await next(context);
-        }
-
-        var key = values.ToString();
-        if (key.Length is 0 or > IdempotencyFilter.MaxKeyLength || values.Count != 1 || !key.All(c => c is >= '!' and <= '~'))
-        {
-            return Problems.Problems.BadRequest(ProblemCodes.IdempotencyKeyInvalid,
-                $"{IdempotencyFilter.HeaderName} must be 1-{IdempotencyFilter.MaxKeyLength} visible ASCII characters.");
         }
 
         // Keys are scoped to the signed-in caller; an anonymous request has no scope to keep them in.

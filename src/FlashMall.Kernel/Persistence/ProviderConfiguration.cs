@@ -10,7 +10,8 @@ public static class ProviderConfiguration
     public static DbContextOptionsBuilder UseModuleSqlite(this DbContextOptionsBuilder options, string connectionString, string schema) => options
         .UseSqlite(connectionString, sqlite => sqlite.MigrationsHistoryTable($"__ef_migrations_{schema}"))
         .UseSnakeCaseNamingConvention()
-        .UseModuleDefaults();
+        .UseModuleDefaults()
+        .AddInterceptors(SqliteBusyTimeout.Instance);
 
     public static DbContextOptionsBuilder UseModulePostgres(this DbContextOptionsBuilder options, string? connectionString, string schema) => options
         .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations", schema))
@@ -41,4 +42,31 @@ public static class DesignTime
     public static DbContextOptions<TContext> Postgres<TContext>(string schema)
         where TContext : DbContext =>
         (DbContextOptions<TContext>)new DbContextOptionsBuilder<TContext>().UseModulePostgres("Host=localhost;Database=design_time", schema).Options;
+}
+
+/// <summary>
+/// Lets SQLite itself wait for a lock held by another connection of the node (its busy handler
+/// sleeps 1, 2, 5 … ms), instead of failing at once and leaving the retry to Microsoft.Data.Sqlite,
+/// whose loop sleeps 150 ms: a lease renewal colliding with the reservation writer cost every
+/// waiting buyer those 150 ms.
+/// </summary>
+internal sealed class SqliteBusyTimeout : DbConnectionInterceptor
+{
+    public static readonly SqliteBusyTimeout Instance = new();
+
+    private const string Pragma = "PRAGMA busy_timeout = 10000;";
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = Pragma;
+        command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = Pragma;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

@@ -142,11 +142,11 @@ internal static partial class FlashSaleEndpoints
     }
 
     private static async Task<Results<Ok<SaleView>, ProblemHttpResult>> Get(
-        string id, FlashSalesDbContext db, IStockLedger ledger, HybridCache cache, TimeProvider clock, CancellationToken cancellationToken)
+        string id, FlashSalesDbContext db, SaleDirectory directory, IStockLedger ledger, HybridCache cache, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(id, out var saleId))
+        if (!Guid.TryParse(id, out var saleId) || await directory.FindAsync(saleId, cancellationToken) is null)
         {
-            return Problems.NotFound("flash sale");
+            return Problems.NotFound("flash sale"); // unknown ids never reach the cache
         }
         var view = await cache.GetOrCreateAsync($"flash-sales:{saleId}", async ct =>
         {
@@ -183,11 +183,17 @@ internal static partial class FlashSaleEndpoints
         {
             return Problems.Validation("quantity", $"From 1 to {MaxPerUserLimit}.");
         }
-        var key = http.Request.Headers[IdempotencyFilter.HeaderName].ToString();
-        if (http.Request.Headers.ContainsKey(IdempotencyFilter.HeaderName)
-            && (key.Length is 0 or > IdempotencyFilter.MaxKeyLength || Validator.HasControlCharacters(key)))
+        var (key, invalidKey) = IdempotencyFilter.ReadKey(http.Request);
+        if (invalidKey is not null)
         {
-            return Problems.BadRequest(ProblemCodes.IdempotencyKeyInvalid, $"An Idempotency-Key has 1 to {IdempotencyFilter.MaxKeyLength} printable characters.");
+            return invalidKey;
+        }
+        var buyer = user.UserId();
+        var reservationId = key is not null ? ReservationIdFor(buyer, saleId, key) : ids.NewId();
+        if (key is not null && await ledger.FindEarlierAsync(sale, buyer, quantity, reservationId, cancellationToken) is { } earlier)
+        {
+            // A retry finds its reservation even after the sale has ended or sold out.
+            return Answer(earlier, reservationId, sale, http);
         }
         var now = clock.GetUtcNow();
         if (now < sale.StartsAt)
@@ -203,8 +209,6 @@ internal static partial class FlashSaleEndpoints
             return Problems.Conflict(LimitReached, $"At most {sale.PerUserLimit} per buyer.");
         }
 
-        var buyer = user.UserId();
-        var reservationId = key.Length > 0 ? ReservationIdFor(buyer, saleId, key) : ids.NewId();
         ReserveOutcome outcome;
         try
         {
@@ -217,6 +221,11 @@ internal static partial class FlashSaleEndpoints
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable,
                 "The reservation could not be recorded; nothing was reserved. Retry shortly.");
         }
+        return Answer(outcome, reservationId, sale, http);
+    }
+
+    private static Results<Accepted<PurchaseAccepted>, ProblemHttpResult> Answer(ReserveOutcome outcome, Guid reservationId, SaleTerms sale, HttpContext http)
+    {
         switch (outcome)
         {
             case ReserveOutcome.Reserved or ReserveOutcome.Replayed:

@@ -26,6 +26,28 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
 
     public Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) => CountersAsync(sale);
 
+    public int InFlight(Guid saleId) =>
+        _sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully
+            ? loading.Value.Result.InFlight
+            : 0;
+
+    public async ValueTask<ReserveOutcome?> FindEarlierAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
+    {
+        var counters = await CountersAsync(sale);
+        if (!counters.Buyers.TryGetValue(userId, out var buyer))
+        {
+            return null;
+        }
+        lock (buyer)
+        {
+            return buyer.Reservations.TryGetValue(reservationId, out var earlier)
+                ? earlier.Quantity != quantity ? ReserveOutcome.KeyReused
+                    : earlier.Durable ? ReserveOutcome.Replayed
+                    : ReserveOutcome.InFlight
+                : null;
+        }
+    }
+
     public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
     {
         var counters = await CountersAsync(sale);
@@ -55,14 +77,25 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
         }
 
         WriteResult written;
+        counters.EnterFlight(quantity);
         try
         {
             written = await writer.WriteAsync(new PendingReservation(reservationId, sale.SaleId, userId, quantity, sale.PerUserLimit));
+        }
+        catch (ReservationStateUnknownException)
+        {
+            // Written or not, nobody knows: these counters are dropped and rebuilt from the database.
+            Drop(sale.SaleId, counters);
+            throw;
         }
         catch
         {
             GiveBack(counters, buyer, reservationId, quantity);
             throw;
+        }
+        finally
+        {
+            counters.LeaveFlight(quantity);
         }
         switch (written)
         {
@@ -77,6 +110,9 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
             case WriteResult.RefusedLimit:
                 GiveBack(counters, buyer, reservationId, quantity);
                 return ReserveOutcome.LimitReached;
+            case WriteResult.KeyReused:
+                GiveBack(counters, buyer, reservationId, quantity);
+                return ReserveOutcome.KeyReused;
             default:
                 GiveBack(counters, buyer, reservationId, quantity);
                 return ReserveOutcome.SoldOut;
@@ -95,13 +131,26 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
 
     private Task<SaleCounters> CountersAsync(SaleTerms sale)
     {
-        var loading = _sales.GetOrAdd(sale.SaleId, _ => new Lazy<Task<SaleCounters>>(() => LoadAsync(sale)));
-        if (loading.Value.IsFaulted)
+        while (true)
         {
-            // A failed load (database away) is tried again by the next request.
+            var loading = _sales.GetOrAdd(sale.SaleId, _ => new Lazy<Task<SaleCounters>>(() => LoadAsync(sale)));
+            if (!loading.Value.IsFaulted)
+            {
+                return loading.Value;
+            }
+            // A failed load (database away) is not kept: this request loads again.
             _sales.TryRemove(new KeyValuePair<Guid, Lazy<Task<SaleCounters>>>(sale.SaleId, loading));
         }
-        return loading.Value;
+    }
+
+    /// <summary>Forgets <paramref name="counters"/> if they are still the sale's: the next purchase rebuilds them from the database.</summary>
+    private void Drop(Guid saleId, SaleCounters counters)
+    {
+        if (_sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated
+            && loading.Value.IsCompletedSuccessfully && ReferenceEquals(loading.Value.Result, counters))
+        {
+            _sales.TryRemove(new KeyValuePair<Guid, Lazy<Task<SaleCounters>>>(saleId, loading));
+        }
     }
 
     /// <summary>Free units = quantity − units held by unreleased reservations; each buyer's units and reservations.</summary>
@@ -109,6 +158,8 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
+        // One snapshot for both reads: the units and the rows that hold them agree.
+        await using var snapshot = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
         var reserved = await db.Sales.Where(s => s.Id == sale.SaleId).Select(s => s.Reserved).SingleAsync();
         var counters = new SaleCounters(sale.Quantity - reserved);
         var held = await db.Reservations.AsNoTracking()
@@ -128,7 +179,15 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
     {
         private int _remaining = remaining;
 
+        private int _inFlight;
+
         public int Remaining => Volatile.Read(ref _remaining);
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public void EnterFlight(int quantity) => Interlocked.Add(ref _inFlight, quantity);
+
+        public void LeaveFlight(int quantity) => Interlocked.Add(ref _inFlight, -quantity);
 
         public ConcurrentDictionary<Guid, Buyer> Buyers { get; } = new();
 

@@ -19,6 +19,8 @@ internal enum WriteResult
     Written,
     /// <summary>A reservation with this id exists (a retry with the same Idempotency-Key).</summary>
     AlreadyWritten,
+    /// <summary>A reservation with this id exists for another quantity (the key reused for another request).</summary>
+    KeyReused,
     /// <summary>The database has no free units left for it (the gate let through more than there were).</summary>
     RefusedStock,
     /// <summary>The buyer already holds the sale's limit in the database.</summary>
@@ -69,10 +71,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
                 catch (Exception ex)
                 {
                     LogBatchFailed(logger, ex, batch.Count);
-                    foreach (var pending in batch)
-                    {
-                        pending.Done.TrySetException(ex);
-                    }
+                    await ResolveAfterFailureAsync(batch, ex);
                 }
                 batch.Clear();
             }
@@ -91,6 +90,40 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         }
     }
 
+    /// <summary>
+    /// A failed batch may still have committed (the connection dropped during the commit): the
+    /// rows that exist are reservations, and their buyers are told so; the others fail. If even
+    /// that cannot be read, all fail and the ledger rebuilds those sales from the database.
+    /// </summary>
+    private async Task ResolveAfterFailureAsync(List<PendingReservation> batch, Exception failure)
+    {
+        HashSet<Guid> written;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
+            var ids = batch.Select(p => p.Id).ToList();
+            written = (await db.Reservations.AsNoTracking().Where(r => ids.Contains(r.Id)).Select(r => r.Id).ToListAsync()).ToHashSet();
+        }
+        catch (Exception ex)
+        {
+            LogResolveFailed(logger, ex, batch.Count);
+            written = [];
+            failure = new ReservationStateUnknownException(failure);
+        }
+        foreach (var pending in batch)
+        {
+            if (written.Contains(pending.Id))
+            {
+                pending.Done.TrySetResult(WriteResult.Written);
+            }
+            else
+            {
+                pending.Done.TrySetException(failure);
+            }
+        }
+    }
+
     private async Task<WriteResult[]> WriteBatchAsync(List<PendingReservation> batch)
     {
         var results = new WriteResult[batch.Count];
@@ -99,7 +132,8 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         await using var transaction = await db.Database.BeginTransactionAsync();
 
         var ids = batch.Select(p => p.Id).ToList();
-        var existing = (await db.Reservations.Where(r => ids.Contains(r.Id)).Select(r => r.Id).ToListAsync()).ToHashSet();
+        var earlier = await db.Reservations.Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.Quantity }).ToDictionaryAsync(r => r.Id, r => r.Quantity);
+        var existing = earlier.Keys.ToHashSet();
         var now = clock.GetUtcNow();
         var rowsToInsert = new List<Reservation>(batch.Count);
         foreach (var sale in Enumerable.Range(0, batch.Count).Where(i => !existing.Contains(batch[i].Id)).GroupBy(i => batch[i].SaleId))
@@ -115,9 +149,9 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         }
         for (var i = 0; i < batch.Count; i++)
         {
-            if (existing.Contains(batch[i].Id))
+            if (earlier.TryGetValue(batch[i].Id, out var quantity))
             {
-                results[i] = WriteResult.AlreadyWritten;
+                results[i] = quantity == batch[i].Quantity ? WriteResult.AlreadyWritten : WriteResult.KeyReused;
             }
         }
         await BulkInsert.InsertAsync(db, rowsToInsert);
@@ -175,6 +209,13 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} reservations failed; none was answered as reserved")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} reservations failed; those the database holds are answered as reserved, the others fail")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "After a failed write, the {Count} reservations could not be looked up; their sales' counters are rebuilt from the database")]
+    private static partial void LogResolveFailed(ILogger logger, Exception exception, int count);
 }
+
+/// <summary>A write failed and whether it committed is unknown: the counters must be rebuilt from the database.</summary>
+internal sealed class ReservationStateUnknownException(Exception inner)
+    : Exception("Whether the reservations were written is unknown.", inner);

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace FlashMall.FlashSales.Ledger;
 
 internal sealed record Reconciliation(
-    string SaleId, int Quantity, int Ordered, int Reserved, int Remaining, int HeldByDatabase, bool Balanced,
+    string SaleId, int Quantity, int Ordered, int Reserved, int Remaining, int InFlight, int HeldByDatabase, bool Balanced,
     IReadOnlyList<string> Differences, DateTimeOffset CheckedAt);
 
 /// <summary>
@@ -63,18 +63,19 @@ internal sealed partial class SaleReconciler(
         {
             await ledger.WarmAsync(terms, cancellationToken);
         }
+        var inFlight = ledger.InFlight(saleId);
         var remaining = ledger.Remaining(saleId) ?? sale.Quantity - sale.Reserved;
 
         var differences = new List<string>();
-        if (ordered + reserved + remaining != sale.Quantity)
+        if (ordered + reserved + remaining + inFlight != sale.Quantity)
         {
-            differences.Add($"quantity {sale.Quantity} ≠ ordered {ordered} + reserved {reserved} + remaining {remaining} (= {ordered + reserved + remaining})");
+            differences.Add($"quantity {sale.Quantity} ≠ ordered {ordered} + reserved {reserved} + remaining {remaining} + in flight {inFlight} (= {ordered + reserved + remaining + inFlight})");
         }
         if (sale.Reserved != ordered + reserved)
         {
             differences.Add($"the sale's reserved units {sale.Reserved} ≠ ordered {ordered} + reserved {reserved}");
         }
-        return new Reconciliation(saleId.ToString(), sale.Quantity, ordered, reserved, remaining, sale.Reserved, differences.Count == 0, differences, clock.GetUtcNow());
+        return new Reconciliation(saleId.ToString(), sale.Quantity, ordered, reserved, remaining, inFlight, sale.Reserved, differences.Count == 0, differences, clock.GetUtcNow());
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Flash sale {SaleId} does not reconcile: quantity {Quantity}, ordered {Ordered}, reserved {Reserved}, remaining {Remaining}, held by the database {Held}: {Differences}")]

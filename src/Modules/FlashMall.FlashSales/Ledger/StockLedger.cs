@@ -29,6 +29,16 @@ internal interface IStockLedger
     /// <summary>Units still free for sale, as the ledger knows them; null when the sale is not loaded in it yet.</summary>
     int? Remaining(Guid saleId);
 
+    /// <summary>Units taken for reservations whose write has not finished yet (the reconciler counts them).</summary>
+    int InFlight(Guid saleId);
+
+    /// <summary>
+    /// What an earlier purchase with this reservation id (an Idempotency-Key) became: replayed,
+    /// in flight, or the key reused with another quantity; null when there was none. Checked
+    /// before the sale's window, so a retry after the end still finds its reservation.
+    /// </summary>
+    ValueTask<ReserveOutcome?> FindEarlierAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken);
+
     /// <summary>Loads the sale's counters from the database ahead of its start (idempotent).</summary>
     Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken);
 }
