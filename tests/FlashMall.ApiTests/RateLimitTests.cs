@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using FlashMall.ApiTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.ApiTests;
 
@@ -61,5 +63,61 @@ public sealed class IpLockoutTests(IpLockoutFactory factory) : IClassFixture<IpL
 
         await (await client.PostAsJsonAsync("/api/accounts/login", new { login = victim.Email, password = victim.Password }))
             .ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "too_many_failed_logins");
+    }
+}
+
+public sealed class PurchaseRateLimitedFactory : FlashMallFactory
+{
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Settings["RateLimiting:Enabled"] = "true";
+        Settings["Accounts:AuthRequestsPerIpPerMinute"] = "1000";
+    }
+}
+
+/// <summary>A buyer (not an address: carriers put thousands of phones behind one) is limited on the purchase endpoint.</summary>
+public sealed class PurchaseRateLimitTests(PurchaseRateLimitedFactory factory) : IClassFixture<PurchaseRateLimitedFactory>
+{
+    [Fact]
+    public async Task A_buyer_hammering_purchase_gets_429_with_retry_after_and_refused_requests_reserve_nothing()
+    {
+        using var admin = await factory.AdminClientAsync();
+        var category = await factory.CategoryAsync();
+        var product = await admin.CreateProductAsync(new
+        {
+            name = "限流 Limit", description = "test", categoryId = category, brand = "Test",
+            skus = new[] { new { code = $"RL-{Guid.NewGuid():N}", price = 10_000, stock = 100, attributes = new Dictionary<string, string>() } },
+        });
+        var sale = (await (await admin.PostAsJsonAsync("/api/admin/flash-sales", new
+        {
+            skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 100, perUserLimit = 100,
+            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
+        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        using var buyer = factory.ClientWithToken(factory.BuyerToken(Guid.NewGuid()));
+        using var otherBuyer = factory.ClientWithToken(factory.BuyerToken(Guid.NewGuid()));
+
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 12; i++)
+        {
+            answers.Add(await buyer.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 }));
+        }
+
+        var limited = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        await limited[0].ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        Assert.True(limited[0].Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        var accepted = answers.Count(a => a.StatusCode == HttpStatusCode.Accepted);
+        Assert.InRange(accepted, 1, 10); // 5 a second; 12 quick requests span at most two windows
+        Assert.Equal(12, accepted + limited.Count);
+        var stored = await factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.FlashSales.Persistence.FlashSalesDbContext>()
+            .Reservations.CountAsync(r => r.SaleId == Guid.Parse(sale!)));
+        Assert.Equal(accepted, stored);
+        // Another buyer behind the same address is not held back by the first one's limit.
+        await (await otherBuyer.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).EnsureStatusAsync(HttpStatusCode.Accepted);
+        foreach (var answer in answers)
+        {
+            answer.Dispose();
+        }
     }
 }

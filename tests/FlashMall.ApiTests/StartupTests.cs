@@ -22,6 +22,7 @@ public sealed class StartupTests
     [InlineData("--Messaging:Transport=Kafka", "Messaging:Transport")]
     [InlineData("--Messaging:Transport=RabbitMq", "ConnectionStrings:RabbitMq")]
     [InlineData("--Messaging:RelayLease=00:00:00.100", "RelayLease")]
+    [InlineData("--FlashSales:Ledger=Memcached", "FlashSales:Ledger")]
     public async Task Invalid_setting_stops_the_server_naming_the_key(string argument, string named)
     {
         var (exitCode, output, error) = await RunServerAsync(argument);

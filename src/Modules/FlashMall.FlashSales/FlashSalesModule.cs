@@ -27,6 +27,9 @@ public static class FlashSalesModule
         builder.AddModuleDbContext<FlashSalesDbContext, FlashSalesSqliteDbContext, FlashSalesPostgresDbContext>(FlashSalesDbContext.Schema);
         builder.Services.AddStartupTask<DemoFlashSales>();
 
+        builder.Services.AddOptions<FlashSalesOptions>().BindConfiguration(FlashSalesOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FlashSalesOptions>, FlashSalesOptionsValidator>();
+        builder.Services.AddStartupTask<LedgerChoice>();
         builder.Services.AddSingleton<SaleDirectory>();
         builder.Services.AddSingleton<ReservationWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservationWriter>());
