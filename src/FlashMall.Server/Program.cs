@@ -3,6 +3,7 @@ using FlashMall.Catalog;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
+using FlashMall.Ordering;
 using FlashMall.RabbitMq;
 using FlashMall.Redis;
 using FlashMall.Scheduling;
@@ -19,6 +20,7 @@ builder.AddRabbitMqWhenConfigured();
 builder.AddAccounts();
 builder.AddCatalog();
 builder.AddFlashSales();
+builder.AddOrdering();
 
 builder.AddScheduling();
 
@@ -28,6 +30,7 @@ app.UseServiceDefaults();
 app.MapAccounts();
 app.MapCatalog();
 app.MapFlashSales();
+app.MapOrdering();
 app.MapScheduling();
 app.MapDeadLetters();
 

@@ -261,9 +261,9 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
         var balanced = await (await operatorClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).JsonAsync();
         Assert.True(balanced.GetProperty("balanced").GetBoolean());
         Assert.Equal(20, balanced.GetProperty("quantity").GetInt32());
-        Assert.Equal(6, balanced.GetProperty("reserved").GetInt32());
+        // The order worker may already have turned some reservations into orders.
+        Assert.Equal(6, balanced.GetProperty("reserved").GetInt32() + balanced.GetProperty("ordered").GetInt32());
         Assert.Equal(14, balanced.GetProperty("remaining").GetInt32());
-        Assert.Equal(0, balanced.GetProperty("ordered").GetInt32());
 
         // A unit goes missing behind the ledger's back (a bad manual fix in the database).
         await _factory.WithScopeAsync(services => services.GetRequiredService<FlashSalesDbContext>().Sales

@@ -31,6 +31,7 @@ public static class FlashSalesModule
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FlashSalesOptions>, FlashSalesOptionsValidator>();
         builder.Services.AddStartupTask<LedgerChoice>();
         builder.Services.AddSingleton<SaleDirectory>();
+        builder.Services.AddScoped<FlashMall.Contracts.FlashSales.IFlashSaleReservations, FlashSaleReservations>();
         builder.Services.AddSingleton<ReservationWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservationWriter>());
         builder.Services.AddSingleton<IStockLedger, InProcessLedger>();

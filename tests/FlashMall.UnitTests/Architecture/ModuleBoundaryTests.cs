@@ -13,6 +13,7 @@ public sealed class ModuleBoundaryTests
         typeof(FlashMall.Accounts.AccountsModule).Assembly,
         typeof(FlashMall.Catalog.CatalogModule).Assembly,
         typeof(FlashMall.FlashSales.FlashSalesModule).Assembly,
+        typeof(FlashMall.Ordering.OrderingModule).Assembly,
     ];
 
     private static readonly Assembly Kernel = typeof(FlashMall.Kernel.Hosting.KernelRegistration).Assembly;

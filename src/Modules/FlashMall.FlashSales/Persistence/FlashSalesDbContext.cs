@@ -34,6 +34,7 @@ internal abstract class FlashSalesDbContext(DbContextOptions options) : DbContex
             reservation.Property(r => r.ReleasedReason).HasMaxLength(64);
             reservation.HasIndex(r => new { r.SaleId, r.UserId });
             reservation.HasIndex(r => new { r.SaleId, r.Status });
+            reservation.HasIndex(r => new { r.Status, r.CreatedAt });
             reservation.ToTable(t => t.HasCheckConstraint("ck_reservations_quantity", "quantity > 0"));
         });
         modelBuilder.AddIdempotencyRecords();

@@ -69,6 +69,9 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Postgres
                     b.HasIndex("SaleId", "UserId")
                         .HasDatabaseName("ix_reservations_sale_id_user_id");
 
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_reservations_status_created_at");
+
                     b.ToTable("reservations", "flash_sales", t =>
                         {
                             t.HasCheckConstraint("ck_reservations_quantity", "quantity > 0");

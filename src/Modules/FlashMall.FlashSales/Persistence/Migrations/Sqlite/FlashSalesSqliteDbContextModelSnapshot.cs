@@ -63,6 +63,9 @@ namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
                     b.HasIndex("SaleId", "UserId")
                         .HasDatabaseName("ix_flash_sales_reservations_sale_id_user_id");
 
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_flash_sales_reservations_status_created_at");
+
                     b.ToTable("flash_sales_reservations", null, t =>
                         {
                             t.HasCheckConstraint("ck_reservations_quantity", "quantity > 0");

@@ -1,0 +1,19 @@
+namespace FlashMall.Contracts.FlashSales;
+
+/// <summary>A reservation that has no order yet, with what the order needs to be written.</summary>
+public sealed record ReservationToOrder(
+    Guid ReservationId, Guid SaleId, Guid UserId, Guid SkuId, Guid ProductId, string ProductName, long SalePrice, int Quantity, DateTimeOffset ReservedAt);
+
+/// <summary>
+/// The FlashSales module's reservations as the Ordering module turns them into orders (the
+/// embedded ledger's rows; with the Redis ledger, its stream). Ordering creates each order
+/// idempotently, keyed by the reservation id, then reports it here.
+/// </summary>
+public interface IFlashSaleReservations
+{
+    /// <summary>Up to <paramref name="max"/> reservations not yet ordered, oldest first.</summary>
+    Task<IReadOnlyList<ReservationToOrder>> ToOrderAsync(int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that these reservations became these orders (idempotent).</summary>
+    Task MarkOrderedAsync(IReadOnlyCollection<(Guid ReservationId, Guid OrderId)> orders, CancellationToken cancellationToken = default);
+}

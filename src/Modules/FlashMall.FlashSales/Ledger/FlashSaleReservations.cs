@@ -1,0 +1,29 @@
+using FlashMall.Contracts.FlashSales;
+using FlashMall.FlashSales.Domain;
+using FlashMall.FlashSales.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace FlashMall.FlashSales.Ledger;
+
+/// <summary>The reservations the order worker has still to turn into orders, and its report back.</summary>
+internal sealed class FlashSaleReservations(FlashSalesDbContext db) : IFlashSaleReservations
+{
+    public async Task<IReadOnlyList<ReservationToOrder>> ToOrderAsync(int max, CancellationToken cancellationToken = default) =>
+        await db.Reservations.AsNoTracking()
+            .Where(r => r.Status == ReservationStatus.Reserved)
+            .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id)
+            .Take(max)
+            .Join(db.Sales, r => r.SaleId, s => s.Id, (r, s) => new ReservationToOrder(
+                r.Id, r.SaleId, r.UserId, s.SkuId, s.ProductId, s.Name, s.SalePrice, r.Quantity, r.CreatedAt))
+            .ToListAsync(cancellationToken);
+
+    public async Task MarkOrderedAsync(IReadOnlyCollection<(Guid ReservationId, Guid OrderId)> orders, CancellationToken cancellationToken = default)
+    {
+        foreach (var (reservationId, orderId) in orders)
+        {
+            await db.Reservations
+                .Where(r => r.Id == reservationId && r.Status == ReservationStatus.Reserved)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, ReservationStatus.Ordered).SetProperty(r => r.OrderId, orderId), cancellationToken);
+        }
+    }
+}

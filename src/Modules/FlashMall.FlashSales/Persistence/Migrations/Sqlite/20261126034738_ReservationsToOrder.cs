@@ -1,0 +1,27 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace FlashMall.FlashSales.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ReservationsToOrder : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateIndex(
+                name: "ix_flash_sales_reservations_status_created_at",
+                table: "flash_sales_reservations",
+                columns: new[] { "status", "created_at" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "ix_flash_sales_reservations_status_created_at",
+                table: "flash_sales_reservations");
+        }
+    }
+}

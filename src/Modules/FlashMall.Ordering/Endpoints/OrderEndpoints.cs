@@ -1,0 +1,63 @@
+using System.Security.Claims;
+using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Problems;
+using FlashMall.Ordering.Domain;
+using FlashMall.Ordering.Persistence;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace FlashMall.Ordering.Endpoints;
+
+internal sealed record OrderItemView(string SkuId, string ProductId, string Name, long UnitPrice, int Quantity);
+internal sealed record OrderView(
+    string OrderId, string Status, IReadOnlyList<OrderItemView> Items, long Subtotal, long Discount, long Total, DateTimeOffset PayBefore,
+    string? FlashSaleId, DateTimeOffset CreatedAt);
+
+/// <summary>A buyer's own orders; another buyer's order is 404, never 403.</summary>
+internal static class OrderEndpoints
+{
+    private static readonly string[] Statuses =
+        [OrderStatus.PendingPayment, OrderStatus.Paid, OrderStatus.Shipped, OrderStatus.Completed, OrderStatus.Cancelled, OrderStatus.Refunded];
+
+    public static void MapOrderEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var orders = routes.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization();
+        orders.MapGet("", List);
+        orders.MapGet("/{id}", Get);
+    }
+
+    private static async Task<Results<Ok<PagedResponse<OrderView>>, ProblemHttpResult>> List(
+        string? status, PageRequest page, ClaimsPrincipal user, OrderingDbContext db, CancellationToken cancellationToken)
+    {
+        if (status is not null && !Statuses.Contains(status))
+        {
+            return Problems.Validation("status", $"One of {string.Join(", ", Statuses)}.");
+        }
+        var buyer = user.UserId();
+        var query = db.Orders.AsNoTracking().Where(o => o.UserId == buyer);
+        if (status is not null)
+        {
+            query = query.Where(o => o.Status == status);
+        }
+        var total = await query.CountAsync(cancellationToken);
+        var orders = await query.OrderByDescending(o => o.CreatedAt).ThenByDescending(o => o.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedResponse<OrderView>([.. orders.Select(View)], total, page.Page, page.PageSize));
+    }
+
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Get(string id, ClaimsPrincipal user, OrderingDbContext db, CancellationToken cancellationToken)
+    {
+        var buyer = user.UserId();
+        return Guid.TryParse(id, out var orderId)
+            && await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == orderId && o.UserId == buyer, cancellationToken) is { } order
+            ? TypedResults.Ok(View(order))
+            : Problems.NotFound("order");
+    }
+
+    private static OrderView View(Order order) => new(
+        order.Id.ToString(), order.Status,
+        [.. order.Lines.Select(l => new OrderItemView(l.SkuId.ToString(), l.ProductId.ToString(), l.ProductName, l.UnitPrice, l.Quantity))],
+        order.Subtotal, order.Discount, order.Total, order.PayBefore, order.FlashSaleId?.ToString(), order.CreatedAt);
+}

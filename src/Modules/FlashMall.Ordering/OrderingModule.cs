@@ -1,0 +1,37 @@
+using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Persistence;
+using FlashMall.Ordering.Endpoints;
+using FlashMall.Ordering.Persistence;
+using FlashMall.Ordering.Workers;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FlashMall.Ordering;
+
+/// <summary>
+/// Orders. Today: flash-sale reservations become orders (<see cref="ReservationOrderWorker"/>) and
+/// buyers read their own; checkout from the cart, payment and the state machine come with the
+/// money-path issue.
+/// </summary>
+public static class OrderingModule
+{
+    public static IHostApplicationBuilder AddOrdering(this IHostApplicationBuilder builder)
+    {
+        builder.AddModuleDbContext<OrderingDbContext, OrderingSqliteDbContext, OrderingPostgresDbContext>(OrderingDbContext.Schema);
+        builder.Services.AddOptions<OrderingOptions>().BindConfiguration(OrderingOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<OrderingOptions>, OrderingOptionsValidator>();
+        if (NodeRoles.RunsBackgroundWork(builder.Configuration))
+        {
+            builder.Services.AddHostedService<ReservationOrderWorker>();
+        }
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapOrdering(this IEndpointRouteBuilder routes)
+    {
+        routes.MapOrderEndpoints();
+        return routes;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using FlashMall.ApiTests.Infrastructure;
+using FlashMall.Ordering.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>Flash-sale reservations become orders: exactly one each, whatever stops or doubles the worker.</summary>
+public sealed class ReservationOrderTests
+{
+    private static async Task<FlashMallFactory> StartAsync(FlashMallFactory node, string role)
+    {
+        await ((IAsyncLifetime)node).InitializeAsync();
+        node.Settings["role"] = role;
+        node.Settings["Ordering:ReservationPollInterval"] = "00:00:00.050";
+        node.CreateClient().Dispose();
+        return node;
+    }
+
+    private static async Task<string> LiveSaleAsync(FlashMallFactory node, int quantity)
+    {
+        using var admin = await node.AdminClientAsync();
+        var category = await node.CategoryAsync();
+        var product = await admin.CreateProductAsync(new
+        {
+            name = "秒杀订单 Order Test", description = "test", categoryId = category, brand = "Test",
+            skus = new[] { new { code = $"RO-{Guid.NewGuid():N}", price = 20_000, stock = quantity, attributes = new Dictionary<string, string>() } },
+        });
+        return (await (await admin.PostAsJsonAsync("/api/admin/flash-sales", new
+        {
+            skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 12_300, quantity, perUserLimit = 1,
+            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
+        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+    }
+
+    private static HttpClient Buyer(FlashMallFactory node, Guid buyer)
+    {
+        var client = node.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", node.BuyerToken(buyer));
+        return client;
+    }
+
+    private static async Task<List<(Guid Buyer, string ReservationId)>> BuyAsync(FlashMallFactory node, string sale, int buyers)
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, buyers).Select(async _ =>
+        {
+            var buyer = Guid.NewGuid();
+            using var client = Buyer(node, buyer);
+            using var response = await client.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 });
+            return response.StatusCode == HttpStatusCode.Accepted
+                ? (buyer, (await response.JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString())
+                : (buyer, null);
+        }));
+        return [.. answers.Where(a => a.Item2 is not null).Select(a => (a.buyer, a.Item2!))];
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Every_reservation_becomes_exactly_one_pending_order_its_buyer_can_see()
+    {
+        var node = await StartAsync(new FlashMallFactory(), "all");
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 30);
+            var reserved = await BuyAsync(node, sale, buyers: 60);
+            Assert.Equal(30, reserved.Count);
+
+            await EventuallyAsync(async () => await node.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Orders.CountAsync()) == 30, "30 orders");
+            foreach (var (buyer, reservationId) in reserved.Take(5))
+            {
+                using var client = Buyer(node, buyer);
+                JsonElementHolder reservation = default;
+                await EventuallyAsync(async () =>
+                {
+                    reservation = new(await (await client.GetAsync($"/api/reservations/{reservationId}")).JsonAsync());
+                    return reservation.Value.GetProperty("status").GetString() == "ordered";
+                }, "the reservation marked ordered");
+                var orderId = reservation.Value.GetProperty("orderId").GetString();
+                var order = await (await client.GetAsync($"/api/orders/{orderId}")).JsonAsync();
+                Assert.Equal("pending_payment", order.GetProperty("status").GetString());
+                Assert.Equal(12_300, order.GetProperty("total").GetInt64());
+                Assert.Equal(12_300, order.GetProperty("subtotal").GetInt64());
+                Assert.Equal(0, order.GetProperty("discount").GetInt64());
+                Assert.Equal(sale, order.GetProperty("flashSaleId").GetString());
+                Assert.InRange(order.GetProperty("payBefore").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddMinutes(14), DateTimeOffset.UtcNow.AddMinutes(16));
+                var mine = await (await client.GetAsync("/api/orders?status=pending_payment")).JsonAsync();
+                Assert.Equal(1, mine.GetProperty("total").GetInt32());
+                using var stranger = Buyer(node, Guid.NewGuid());
+                await (await stranger.GetAsync($"/api/orders/{orderId}")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+            }
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Reservations pile up on a node with no worker; then two workers start on the same store
+    /// at once, and one of them is stopped mid-drain: each reservation still gets exactly one order.
+    /// </summary>
+    [Fact]
+    public async Task Two_workers_and_a_stopped_one_still_give_each_reservation_exactly_one_order()
+    {
+        var core = await StartAsync(new FlashMallFactory(), "core");
+        FlashMallFactory? first = null;
+        FlashMallFactory? second = null;
+        try
+        {
+            var sale = await LiveSaleAsync(core, quantity: 300);
+            var reserved = await BuyAsync(core, sale, buyers: 300);
+            Assert.Equal(300, reserved.Count);
+            await Task.Delay(300);
+            Assert.Equal(0, await core.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Orders.CountAsync()));
+
+            first = new SecondNodeFactory(core);
+            second = new SecondNodeFactory(core);
+            await Task.WhenAll(StartAsync(first, "worker"), StartAsync(second, "worker"));
+            await EventuallyAsync(async () => await core.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Orders.CountAsync()) > 0, "the first orders");
+            await ((IAsyncLifetime)first).DisposeAsync(); // stopped mid-drain
+            first = null;
+
+            await EventuallyAsync(async () => await core.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Orders.CountAsync()) == 300, "300 orders");
+            await EventuallyAsync(async () => await core.WithScopeAsync(s => s.GetRequiredService<FlashMall.FlashSales.Persistence.FlashSalesDbContext>()
+                .Reservations.CountAsync(r => r.Status == "ordered")) == 300, "300 reservations ordered");
+            var orders = await core.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Orders.AsNoTracking().ToListAsync());
+            Assert.Equal(300, orders.Select(o => o.ReservationId).Distinct().Count());
+            Assert.Equal(reserved.Select(r => r.ReservationId).Order(), orders.Select(o => o.ReservationId!.Value.ToString()).Order());
+        }
+        finally
+        {
+            foreach (var node in new[] { first, second, core })
+            {
+                if (node is not null)
+                {
+                    await ((IAsyncLifetime)node).DisposeAsync();
+                }
+            }
+        }
+    }
+
+    private readonly record struct JsonElementHolder(System.Text.Json.JsonElement Value);
+}
