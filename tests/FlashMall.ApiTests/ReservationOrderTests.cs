@@ -151,5 +151,91 @@ public sealed class ReservationOrderTests
         }
     }
 
+    private static async Task<string> OrderIdAsync(HttpClient buyer, string reservationId)
+    {
+        string? orderId = null;
+        await EventuallyAsync(async () =>
+        {
+            var reservation = await (await buyer.GetAsync($"/api/reservations/{reservationId}")).JsonAsync();
+            orderId = reservation.GetProperty("status").GetString() == "ordered" ? reservation.GetProperty("orderId").GetString() : null;
+            return orderId is not null;
+        }, "the order");
+        return orderId!;
+    }
+
+    private static async Task<int> RemainingAsync(FlashMallFactory node, string sale)
+    {
+        await Task.Delay(1_100); // sale reads are cached for a second
+        return (await (await node.CreateClient().GetAsync($"/api/flash-sales/{sale}")).JsonAsync()).GetProperty("remaining").GetInt32();
+    }
+
+    [Fact]
+    public async Task A_buyer_cancelling_an_unpaid_order_gives_the_unit_back_once_and_may_buy_again()
+    {
+        var node = await StartAsync(new FlashMallFactory(), "all");
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 1);
+            var buyer = Guid.NewGuid();
+            using var client = Buyer(node, buyer);
+            var first = (await (await client.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).JsonAsync(HttpStatusCode.Accepted))
+                .GetProperty("reservationId").GetString()!;
+            var orderId = await OrderIdAsync(client, first);
+            using var stranger = Buyer(node, Guid.NewGuid());
+            await (await stranger.PostAsync($"/api/orders/{orderId}/cancel", null)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+            await (await stranger.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).ShouldBeProblemAsync(HttpStatusCode.Conflict, "sold_out");
+
+            var cancelled = await (await client.PostAsync($"/api/orders/{orderId}/cancel", null)).JsonAsync();
+            Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+            await (await client.PostAsync($"/api/orders/{orderId}/cancel", null)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
+            await EventuallyAsync(async () =>
+                (await (await client.GetAsync($"/api/reservations/{first}")).JsonAsync()).GetProperty("status").GetString() == "released", "the release");
+            Assert.Equal(1, await RemainingAsync(node, sale));
+
+            // The unit and the buyer's share are back: the same buyer (limit 1) buys it again.
+            await (await client.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).EnsureStatusAsync(HttpStatusCode.Accepted);
+            Assert.Equal(0, await RemainingAsync(node, sale));
+            using var operatorClient = (await node.NewUserAsync("operator")).Client;
+            var reconciliation = await (await operatorClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).JsonAsync();
+            Assert.True(reconciliation.GetProperty("balanced").GetBoolean(), reconciliation.ToString());
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_order_unpaid_past_its_deadline_is_cancelled_and_its_unit_can_be_bought_again()
+    {
+        var node = await StartAsync(new FlashMallFactory(), "all");
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 1);
+            using var client = Buyer(node, Guid.NewGuid());
+            var reservation = (await (await client.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).JsonAsync(HttpStatusCode.Accepted))
+                .GetProperty("reservationId").GetString()!;
+            var orderId = await OrderIdAsync(client, reservation);
+            await node.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Orders.Where(o => o.Id == Guid.Parse(orderId))
+                .ExecuteUpdateAsync(u => u.SetProperty(o => o.PayBefore, DateTimeOffset.UtcNow.AddSeconds(-1))));
+
+            using var admin = await node.AdminClientAsync();
+            await (await admin.PostAsync("/api/admin/jobs/ordering.expire-unpaid/run", null)).EnsureStatusAsync(HttpStatusCode.OK);
+
+            var order = await (await client.GetAsync($"/api/orders/{orderId}")).JsonAsync();
+            Assert.Equal("cancelled", order.GetProperty("status").GetString());
+            await EventuallyAsync(async () =>
+                (await (await client.GetAsync($"/api/reservations/{reservation}")).JsonAsync()).GetProperty("status").GetString() == "released", "the release");
+            using var next = Buyer(node, Guid.NewGuid());
+            await (await next.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).EnsureStatusAsync(HttpStatusCode.Accepted);
+            await (await admin.PostAsync("/api/admin/jobs/ordering.expire-unpaid/run", null)).EnsureStatusAsync(HttpStatusCode.OK);
+            Assert.Equal(0, await RemainingAsync(node, sale)); // a second run releases nothing more
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
     private readonly record struct JsonElementHolder(System.Text.Json.JsonElement Value);
 }

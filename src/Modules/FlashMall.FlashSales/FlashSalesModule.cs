@@ -4,6 +4,7 @@ using FlashMall.FlashSales.Ledger;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Scheduling;
 using Microsoft.AspNetCore.RateLimiting;
@@ -38,6 +39,8 @@ public static class FlashSalesModule
         builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
             "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));
         builder.Services.AddSingleton<SaleReconciler>();
+        builder.Services.AddIntegrationEventConsumer<FlashSalesDbContext, FlashMall.Contracts.Ordering.OrderCancelled, ReleaseOnOrderCancelled>(
+            ReleaseOnOrderCancelled.Consumer);
         builder.Services.AddScheduledJob<ReconcileSalesJob>(ReconcileSalesJob.Name,
             "Checks quantity = ordered + reserved + remaining for every live or recently ended sale; a difference is logged at Error and counted.",
             JobSchedule.Every(TimeSpan.FromSeconds(30)));

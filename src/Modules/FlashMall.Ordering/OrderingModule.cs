@@ -1,5 +1,6 @@
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Persistence;
+using FlashMall.Kernel.Scheduling;
 using FlashMall.Ordering.Endpoints;
 using FlashMall.Ordering.Persistence;
 using FlashMall.Ordering.Workers;
@@ -22,6 +23,9 @@ public static class OrderingModule
         builder.AddModuleDbContext<OrderingDbContext, OrderingSqliteDbContext, OrderingPostgresDbContext>(OrderingDbContext.Schema);
         builder.Services.AddOptions<OrderingOptions>().BindConfiguration(OrderingOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<OrderingOptions>, OrderingOptionsValidator>();
+        builder.Services.AddScoped<OrderCancellation>();
+        builder.Services.AddScheduledJob<ExpireUnpaidOrdersJob>(ExpireUnpaidOrdersJob.Name,
+            "Cancels unpaid orders past their payBefore; flash-sale units go back to their sale.", JobSchedule.Every(TimeSpan.FromSeconds(30)));
         if (NodeRoles.RunsBackgroundWork(builder.Configuration))
         {
             builder.Services.AddHostedService<ReservationOrderWorker>();

@@ -26,6 +26,28 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
 
     public Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) => CountersAsync(sale);
 
+    public void Release(Guid saleId, Guid userId, Guid reservationId, int quantity)
+    {
+        if (!_sales.TryGetValue(saleId, out var loading) || !loading.IsValueCreated || !loading.Value.IsCompletedSuccessfully)
+        {
+            return; // not loaded: the load reads the release from the database
+        }
+        var counters = loading.Value.Result;
+        if (!counters.Buyers.TryGetValue(userId, out var buyer))
+        {
+            return;
+        }
+        lock (buyer)
+        {
+            if (!buyer.Reservations.Remove(reservationId))
+            {
+                return;
+            }
+            buyer.Units -= quantity;
+        }
+        counters.GiveBack(quantity);
+    }
+
     public int InFlight(Guid saleId) =>
         _sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully
             ? loading.Value.Result.InFlight

@@ -39,6 +39,12 @@ internal interface IStockLedger
     /// </summary>
     ValueTask<ReserveOutcome?> FindEarlierAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Gives a released reservation's units back to the sale and its buyer's share back to the
+    /// buyer; called after the release has committed (a reservation it does not hold changes nothing).
+    /// </summary>
+    void Release(Guid saleId, Guid userId, Guid reservationId, int quantity);
+
     /// <summary>Loads the sale's counters from the database ahead of its start (idempotent).</summary>
     Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken);
 }

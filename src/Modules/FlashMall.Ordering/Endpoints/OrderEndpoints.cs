@@ -27,6 +27,30 @@ internal static class OrderEndpoints
         var orders = routes.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization();
         orders.MapGet("", List);
         orders.MapGet("/{id}", Get);
+        orders.MapPost("/{id}/cancel", Cancel);
+    }
+
+    public const string InvalidTransition = "invalid_transition";
+
+    /// <summary>200 with the cancelled order while unpaid; 409 <c>invalid_transition</c> otherwise, changing nothing.</summary>
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Cancel(
+        string id, ClaimsPrincipal user, OrderCancellation cancellation, OrderingDbContext db, CancellationToken cancellationToken)
+    {
+        var buyer = user.UserId();
+        if (!Guid.TryParse(id, out var orderId))
+        {
+            return Problems.NotFound("order");
+        }
+        switch (await cancellation.CancelAsync(orderId, buyer, OrderCancellation.ByBuyer, cancellationToken))
+        {
+            case CancelOutcome.NotFound:
+                return Problems.NotFound("order");
+            case CancelOutcome.NotCancellable:
+                return Problems.Conflict(InvalidTransition, "Only an unpaid order can be cancelled.");
+            default:
+                var order = await db.Orders.AsNoTracking().SingleAsync(o => o.Id == orderId, cancellationToken);
+                return TypedResults.Ok(View(order));
+        }
     }
 
     private static async Task<Results<Ok<PagedResponse<OrderView>>, ProblemHttpResult>> List(
