@@ -342,6 +342,67 @@ public sealed class FlashSaleRestartTests
         }
     }
 
+    /// <summary>
+    /// Two nodes, each with its own embedded counters, on one store (a misconfiguration the
+    /// database must survive): it still never sells more than the units or a buyer past the limit,
+    /// and every 202 is a reservation it holds.
+    /// </summary>
+    [Fact]
+    public async Task Two_nodes_with_embedded_ledgers_on_one_store_never_oversell_or_pass_the_limit()
+    {
+        var first = new FlashMallFactory();
+        await ((IAsyncLifetime)first).InitializeAsync();
+        var second = new SecondNodeFactory(first);
+        await ((IAsyncLifetime)second).InitializeAsync();
+        try
+        {
+            var merchandiser = (await first.NewUserAsync("merchandiser")).Client;
+            var category = await first.CategoryAsync();
+            var product = await merchandiser.CreateProductAsync(new
+            {
+                name = "双节点 Two nodes", description = "test", categoryId = category, brand = "Test",
+                skus = new[] { new { code = $"TN-{Guid.NewGuid():N}", price = 10_000, stock = 10, attributes = new Dictionary<string, string>() } },
+            });
+            var sale = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
+            {
+                skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 10, perUserLimit = 2,
+                startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
+            })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+
+            // One greedy buyer on both nodes at once, then a crowd on both nodes.
+            var greedy = Guid.NewGuid();
+            var greedyAnswers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => PurchaseAsync(i % 2 == 0 ? first : second, greedy, sale, 1)));
+            var crowd = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => PurchaseAsync(i % 2 == 0 ? first : second, Guid.NewGuid(), sale, 1)));
+
+            var stored = await first.WithScopeAsync(async s =>
+            {
+                var db = s.GetRequiredService<FlashSalesDbContext>();
+                var id = Guid.Parse(sale);
+                return (Greedy: await db.Reservations.Where(r => r.SaleId == id && r.UserId == greedy).SumAsync(r => r.Quantity),
+                        Units: await db.Reservations.Where(r => r.SaleId == id).SumAsync(r => r.Quantity),
+                        Reserved: await db.Sales.Where(x => x.Id == id).Select(x => x.Reserved).SingleAsync());
+            });
+            Assert.InRange(stored.Greedy, 1, 2);
+            Assert.Equal(greedyAnswers.Count(a => a.StatusCode == HttpStatusCode.Accepted), stored.Greedy);
+            Assert.Equal(10, stored.Units);
+            Assert.Equal(10, stored.Reserved);
+            Assert.Equal(10, greedyAnswers.Concat(crowd).Count(a => a.StatusCode == HttpStatusCode.Accepted));
+            Assert.All(greedyAnswers.Concat(crowd).Where(a => a.StatusCode != HttpStatusCode.Accepted), a => Assert.Equal(HttpStatusCode.Conflict, a.StatusCode));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)second).DisposeAsync();
+            await ((IAsyncLifetime)first).DisposeAsync();
+        }
+    }
+
+    private static Task<HttpResponseMessage> PurchaseAsync(FlashMallFactory node, Guid buyer, string sale, int quantity)
+    {
+        var client = node.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", node.BuyerToken(buyer));
+        return client.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity });
+    }
+
     private static Task<HttpResponseMessage> PurchaseAsync(FlashMallFactory node, Guid buyer, string sale, int quantity, string key)
     {
         var client = node.CreateClient();

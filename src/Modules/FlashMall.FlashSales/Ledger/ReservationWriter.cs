@@ -32,7 +32,7 @@ internal enum WriteResult
 /// committed goes into the next one (up to <see cref="MaxBatch"/>), so a burst of buyers costs
 /// a few commits, not one each, and each buyer waits for one commit. The database decides for
 /// good: per sale one conditional update of its reserved units (row by row if the sum does not
-/// fit), and the buyer's unreleased units checked against the limit, before the rows are inserted.
+/// fit), after the buyer's unreleased units are checked against the limit, before the rows are inserted.
 /// </summary>
 internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, TimeProvider clock, ILogger<ReservationWriter> logger) : BackgroundService
 {
@@ -139,8 +139,11 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         foreach (var sale in Enumerable.Range(0, batch.Count).Where(i => !existing.Contains(batch[i].Id)).GroupBy(i => batch[i].SaleId))
         {
             var rows = sale.ToList();
-            await TakeStockAsync(db, sale.Key, rows, batch, results);
+            // The sale's row is locked first (a no-op update): writers of several nodes take
+            // turns per sale, so the limit check below sees every committed reservation.
+            await db.Sales.Where(s => s.Id == sale.Key).ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved));
             await CheckLimitsAsync(db, sale.Key, rows, batch, results);
+            await TakeStockAsync(db, sale.Key, [.. rows.Where(i => results[i] == WriteResult.Written)], batch, results);
             foreach (var i in rows.Where(i => results[i] == WriteResult.Written))
             {
                 var pending = batch[i];
@@ -162,6 +165,10 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
     /// <summary>One conditional update for the whole batch of a sale; row by row only when the sum does not fit.</summary>
     private static async Task TakeStockAsync(FlashSalesDbContext db, Guid saleId, List<int> rows, List<PendingReservation> batch, WriteResult[] results)
     {
+        if (rows.Count == 0)
+        {
+            return;
+        }
         var total = rows.Sum(i => batch[i].Quantity);
         if (await TryReserveUnitsAsync(db, saleId, total))
         {
@@ -181,7 +188,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
             .Where(s => s.Id == saleId && s.Reserved + quantity <= s.Quantity)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved + quantity)) == 1;
 
-    /// <summary>The buyer's unreleased units in the database plus these must stay within the limit; over it, the units go back.</summary>
+    /// <summary>The buyer's unreleased units in the database plus these must stay within the limit (checked before any stock is taken).</summary>
     private static async Task CheckLimitsAsync(FlashSalesDbContext db, Guid saleId, List<int> rows, List<PendingReservation> batch, WriteResult[] results)
     {
         var users = rows.Where(i => results[i] == WriteResult.Written).Select(i => batch[i].UserId).Distinct().ToList();
@@ -190,22 +197,15 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
             .GroupBy(r => r.UserId)
             .Select(g => new { UserId = g.Key, Units = g.Sum(r => r.Quantity) })
             .ToDictionaryAsync(g => g.UserId, g => g.Units);
-        var refused = 0;
         foreach (var i in rows.Where(i => results[i] == WriteResult.Written))
         {
             var units = held.GetValueOrDefault(batch[i].UserId) + batch[i].Quantity;
             if (units > batch[i].PerUserLimit)
             {
                 results[i] = WriteResult.RefusedLimit;
-                refused += batch[i].Quantity;
                 continue;
             }
             held[batch[i].UserId] = units;
-        }
-        if (refused > 0)
-        {
-            await db.Sales.Where(s => s.Id == saleId)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved - refused));
         }
     }
 
