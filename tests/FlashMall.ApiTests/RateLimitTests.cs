@@ -121,3 +121,53 @@ public sealed class PurchaseRateLimitTests(PurchaseRateLimitedFactory factory) :
         }
     }
 }
+
+public sealed class PurchasePerIpFactory : FlashMallFactory
+{
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Settings["RateLimiting:Enabled"] = "true";
+        Settings["Accounts:AuthRequestsPerIpPerMinute"] = "1000";
+        Settings["FlashSales:PurchasesPerIpPerMinute"] = "4";
+    }
+}
+
+/// <summary>Many buyers behind one address share its (generous, here tiny) per-IP purchase budget.</summary>
+public sealed class PurchasePerIpLimitTests(PurchasePerIpFactory factory) : IClassFixture<PurchasePerIpFactory>
+{
+    [Fact]
+    public async Task Buyers_behind_one_address_share_its_purchase_budget()
+    {
+        using var admin = await factory.AdminClientAsync();
+        var category = await factory.CategoryAsync();
+        var product = await admin.CreateProductAsync(new
+        {
+            name = "限流IP Per IP", description = "test", categoryId = category, brand = "Test",
+            skus = new[] { new { code = $"IP-{Guid.NewGuid():N}", price = 10_000, stock = 100, attributes = new Dictionary<string, string>() } },
+        });
+        var sale = (await (await admin.PostAsJsonAsync("/api/admin/flash-sales", new
+        {
+            skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 100, perUserLimit = 1,
+            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
+        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var buyer = factory.ClientWithToken(factory.BuyerToken(Guid.NewGuid()));
+            using var response = await buyer.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 });
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await response.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+            }
+        }
+
+        Assert.Equal(4, statuses.Count(s => s == HttpStatusCode.Accepted));
+        Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        var stored = await factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.FlashSales.Persistence.FlashSalesDbContext>()
+            .Reservations.CountAsync(r => r.SaleId == Guid.Parse(sale!)));
+        Assert.Equal(4, stored);
+    }
+}

@@ -18,6 +18,13 @@ public sealed class RateLimitingOptions
     public bool Enabled { get; set; } = true;
 }
 
+/// <summary>
+/// Endpoint metadata: a fixed-window limit per client IP on top of the endpoint's own policy
+/// (e.g. per buyer), for endpoints where one address must not take everything yet thousands of
+/// phones may share it behind a carrier's NAT: set it generously.
+/// </summary>
+public sealed record PerIpLimit(string Name, Func<IServiceProvider, int> PermitsPerMinute);
+
 public static class RateLimitingRegistration
 {
     public static IHostApplicationBuilder AddRequestRateLimiting(this IHostApplicationBuilder builder)
@@ -25,6 +32,20 @@ public static class RateLimitingRegistration
         builder.Services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.SectionName);
         builder.Services.AddRateLimiter(options =>
         {
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (context.GetEndpoint()?.Metadata.GetMetadata<PerIpLimit>() is not { } limit
+                    || !builder.Configuration.GetValue($"{RateLimitingOptions.SectionName}:{nameof(RateLimitingOptions.Enabled)}", true))
+                {
+                    return RateLimitPartition.GetNoLimiter("none");
+                }
+                return RateLimitPartition.GetFixedWindowLimiter($"{limit.Name}:{context.Connection.RemoteIpAddress}", _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limit.PermitsPerMinute(context.RequestServices),
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                });
+            });
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = async (context, cancellationToken) =>
             {

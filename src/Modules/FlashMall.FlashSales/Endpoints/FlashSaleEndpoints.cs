@@ -15,7 +15,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FlashMall.FlashSales.Endpoints;
 
@@ -61,7 +63,9 @@ internal static partial class FlashSaleEndpoints
         var sales = routes.MapGroup("/api/flash-sales").WithTags("Flash sales");
         sales.MapGet("", List);
         sales.MapGet("/{id}", Get);
-        sales.MapPost("/{id}/purchase", Purchase).RequireAuthorization().RequireRateLimiting(PurchaseRateLimitPolicy);
+        sales.MapPost("/{id}/purchase", Purchase).RequireAuthorization().RequireRateLimiting(PurchaseRateLimitPolicy)
+            .WithMetadata(new PerIpLimit(PurchaseRateLimitPolicy,
+                services => services.GetRequiredService<IOptions<FlashSalesOptions>>().Value.PurchasesPerIpPerMinute));
 
         routes.MapGet("/api/reservations/{id}", GetReservation).WithTags("Flash sales").RequireAuthorization();
     }

@@ -13,6 +13,13 @@ internal sealed class FlashSalesOptions
     /// <summary><c>InProcess</c> or <c>Redis</c> (API.md); the Redis ledger is not built yet.</summary>
     [RegularExpression("^(?i:inprocess|redis)$", ErrorMessage = "FlashSales:Ledger must be InProcess or Redis.")]
     public string? Ledger { get; set; }
+
+    /// <summary>
+    /// Purchase requests per client IP per minute, on top of the per-buyer limit. Generous: a
+    /// carrier's NAT puts thousands of phones behind one address on a sale night.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int PurchasesPerIpPerMinute { get; set; } = 30_000;
 }
 
 [OptionsValidator]
