@@ -416,6 +416,8 @@ EOF
   local admin=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGDIR" -p "$port" -U postgres -d postgres)
   # Two calls: CREATE DATABASE cannot run inside a multi-statement -c.
   "${admin[@]}" -c "CREATE ROLE $PG_ROLE LOGIN CREATEDB PASSWORD '$PG_PASSWORD'"
+  # The tests drop their databases WITH (FORCE), which may have to end an autovacuum worker.
+  "${admin[@]}" -c "GRANT pg_signal_backend TO $PG_ROLE"
   "${admin[@]}" -c "CREATE DATABASE $PG_DB OWNER $PG_ROLE"
   # The tests' own path: TCP + scram-sha-256 password.
   PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=10 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \

@@ -168,7 +168,19 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
             await using var connection = new NpgsqlConnection(TestEnvironment.PostgresAdmin);
             await connection.OpenAsync();
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_databaseName}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await drop.ExecuteNonQueryAsync();
+                    break;
+                }
+                catch (PostgresException ex) when (ex.SqlState is "42501" or "55006" && attempt < 5)
+                {
+                    // An autovacuum worker (or a pool connection still closing) is on it: try again shortly.
+                    await Task.Delay(200);
+                }
+            }
         }
         if (_shareStoresWith is null)
         {
