@@ -396,6 +396,44 @@ public sealed class FlashSaleRestartTests
         }
     }
 
+    [Fact]
+    public async Task The_counters_of_a_sale_ended_over_an_hour_ago_are_dropped_from_memory()
+    {
+        var node = new FlashMallFactory();
+        await ((IAsyncLifetime)node).InitializeAsync();
+        try
+        {
+            var merchandiser = (await node.NewUserAsync("merchandiser")).Client;
+            var category = await node.CategoryAsync();
+            var product = await merchandiser.CreateProductAsync(new
+            {
+                name = "过期 Ended", description = "test", categoryId = category, brand = "Test",
+                skus = new[] { new { code = $"EV-{Guid.NewGuid():N}", price = 10_000, stock = 5, attributes = new Dictionary<string, string>() } },
+            });
+            var sale = Guid.Parse((await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
+            {
+                skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 5, perUserLimit = 1,
+                startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
+            })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!);
+            // Held two hours ago: its end is long past when this node first hears of it.
+            await node.WithScopeAsync(s => s.GetRequiredService<FlashSalesDbContext>().Sales.Where(x => x.Id == sale)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.StartsAt, DateTimeOffset.UtcNow.AddHours(-3)).SetProperty(x => x.EndsAt, DateTimeOffset.UtcNow.AddHours(-2))));
+            var ledger = node.Services.GetRequiredService<FlashMall.FlashSales.Ledger.IStockLedger>();
+            using var operatorClient = (await node.NewUserAsync("operator")).Client;
+            await (await operatorClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).EnsureStatusAsync(HttpStatusCode.OK);
+            Assert.Contains(sale, ledger.LoadedSales);
+
+            using var admin = await node.AdminClientAsync();
+            await (await admin.PostAsync("/api/admin/jobs/flash-sales.warm-upcoming/run", null)).EnsureStatusAsync(HttpStatusCode.OK);
+
+            Assert.DoesNotContain(sale, ledger.LoadedSales);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
     private static Task<HttpResponseMessage> PurchaseAsync(FlashMallFactory node, Guid buyer, string sale, int quantity)
     {
         var client = node.CreateClient();

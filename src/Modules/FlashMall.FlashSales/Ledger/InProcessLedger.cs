@@ -26,6 +26,10 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
 
     public Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) => CountersAsync(sale);
 
+    public IReadOnlyCollection<Guid> LoadedSales => [.. _sales.Keys];
+
+    public void Forget(Guid saleId) => _sales.TryRemove(saleId, out _);
+
     public void Release(Guid saleId, Guid userId, Guid reservationId, int quantity)
     {
         if (!_sales.TryGetValue(saleId, out var loading) || !loading.IsValueCreated || !loading.Value.IsCompletedSuccessfully)

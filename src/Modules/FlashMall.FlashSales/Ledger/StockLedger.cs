@@ -45,6 +45,12 @@ internal interface IStockLedger
     /// </summary>
     void Release(Guid saleId, Guid userId, Guid reservationId, int quantity);
 
+    /// <summary>Sales whose counters are in memory.</summary>
+    IReadOnlyCollection<Guid> LoadedSales { get; }
+
+    /// <summary>Drops a sale's counters (an ended sale); a later use reloads them from the database.</summary>
+    void Forget(Guid saleId);
+
     /// <summary>Loads the sale's counters from the database ahead of its start (idempotent).</summary>
     Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken);
 }
