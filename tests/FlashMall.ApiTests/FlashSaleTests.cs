@@ -170,7 +170,7 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
             skuId = sku, salePrice = 9_900, quantity = 10, perUserLimit = 1,
             startsAt = DateTimeOffset.UtcNow.AddHours(1), endsAt = DateTimeOffset.UtcNow.AddHours(2),
         })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
-        var endsAt = DateTimeOffset.UtcNow.AddSeconds(4);
+        var endsAt = DateTimeOffset.UtcNow.AddSeconds(6);
         var ending = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
         {
             skuId = sku, salePrice = 9_900, quantity = 10, perUserLimit = 2,
