@@ -146,6 +146,26 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
         Assert.Equal((1, 1, 1), await StoredAsync(sale));
     }
 
+    /// <summary>Reservations are written by a multi-row insert, not by EF's change tracker: they read back exactly.</summary>
+    [Fact]
+    public async Task A_reservation_row_reads_back_exactly_as_written()
+    {
+        var sale = await LiveSaleAsync(quantity: 5, perUserLimit: 2);
+        var buyerId = Guid.NewGuid();
+        using var buyer = Buyer(buyerId);
+        var before = DateTimeOffset.UtcNow;
+        var id = Guid.Parse((await (await PurchaseAsync(buyer, sale, quantity: 2)).JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString()!);
+
+        var row = await _factory.WithScopeAsync(s => s.GetRequiredService<FlashSalesDbContext>().Reservations.AsNoTracking().SingleAsync(r => r.Id == id));
+        Assert.Equal(Guid.Parse(sale), row.SaleId);
+        Assert.Equal(buyerId, row.UserId);
+        Assert.Equal(2, row.Quantity);
+        Assert.Contains(row.Status, new[] { "reserved", "ordered" });
+        Assert.Equal(TimeSpan.Zero, row.CreatedAt.Offset);
+        Assert.InRange(row.CreatedAt, before.AddSeconds(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Null(row.ReleasedReason);
+    }
+
     [Fact]
     public async Task A_reservation_is_visible_to_its_buyer_only()
     {
