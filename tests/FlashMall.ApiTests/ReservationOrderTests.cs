@@ -163,6 +163,13 @@ public sealed class ReservationOrderTests
         return orderId!;
     }
 
+    private static Task<HttpResponseMessage> KeyedPurchaseAsync(HttpClient buyer, string sale, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flash-sales/{sale}/purchase") { Content = JsonContent.Create(new { quantity = 1 }) };
+        request.Headers.Add("Idempotency-Key", key);
+        return buyer.SendAsync(request);
+    }
+
     private static async Task<int> RemainingAsync(FlashMallFactory node, string sale)
     {
         await Task.Delay(1_100); // sale reads are cached for a second
@@ -178,8 +185,7 @@ public sealed class ReservationOrderTests
             var sale = await LiveSaleAsync(node, quantity: 1);
             var buyer = Guid.NewGuid();
             using var client = Buyer(node, buyer);
-            var first = (await (await client.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).JsonAsync(HttpStatusCode.Accepted))
-                .GetProperty("reservationId").GetString()!;
+            var first = (await (await KeyedPurchaseAsync(client, sale, "k1")).JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString()!;
             var orderId = await OrderIdAsync(client, first);
             using var stranger = Buyer(node, Guid.NewGuid());
             await (await stranger.PostAsync($"/api/orders/{orderId}/cancel", null)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
@@ -190,6 +196,11 @@ public sealed class ReservationOrderTests
             await (await client.PostAsync($"/api/orders/{orderId}/cancel", null)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
             await EventuallyAsync(async () =>
                 (await (await client.GetAsync($"/api/reservations/{first}")).JsonAsync()).GetProperty("status").GetString() == "released", "the release");
+            Assert.Equal(1, await RemainingAsync(node, sale));
+
+            // A late retry of the first purchase answers the same reservation and takes nothing.
+            using var retry = await KeyedPurchaseAsync(client, sale, "k1");
+            Assert.Equal(first, (await retry.JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString());
             Assert.Equal(1, await RemainingAsync(node, sale));
 
             // The unit and the buyer's share are back: the same buyer (limit 1) buys it again.
@@ -226,10 +237,23 @@ public sealed class ReservationOrderTests
             Assert.Equal("cancelled", order.GetProperty("status").GetString());
             await EventuallyAsync(async () =>
                 (await (await client.GetAsync($"/api/reservations/{reservation}")).JsonAsync()).GetProperty("status").GetString() == "released", "the release");
+            // The counters get the unit back just after the release commits.
             using var next = Buyer(node, Guid.NewGuid());
-            await (await next.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 })).EnsureStatusAsync(HttpStatusCode.Accepted);
-            await (await admin.PostAsync("/api/admin/jobs/ordering.expire-unpaid/run", null)).EnsureStatusAsync(HttpStatusCode.OK);
-            Assert.Equal(0, await RemainingAsync(node, sale)); // a second run releases nothing more
+            await EventuallyAsync(async () =>
+            {
+                using var bought = await next.PostAsJsonAsync($"/api/flash-sales/{sale}/purchase", new { quantity = 1 });
+                return bought.StatusCode == HttpStatusCode.Accepted;
+            }, "the unit on sale again");
+
+            // The OrderCancelled event delivered again changes nothing.
+            await node.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Set<FlashMall.Kernel.Messaging.OutboxMessage>()
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.SentAt, (DateTimeOffset?)null)));
+            await EventuallyAsync(async () => await node.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Set<FlashMall.Kernel.Messaging.OutboxMessage>()
+                .AllAsync(m => m.SentAt != null)), "the event sent again");
+            Assert.Equal(0, await RemainingAsync(node, sale));
+            using var operatorClient = (await node.NewUserAsync("operator")).Client;
+            var reconciliation = await (await operatorClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).JsonAsync();
+            Assert.True(reconciliation.GetProperty("balanced").GetBoolean(), reconciliation.ToString());
         }
         finally
         {

@@ -19,11 +19,14 @@ internal sealed class FlashSaleReservations(FlashSalesDbContext db) : IFlashSale
 
     public async Task MarkOrderedAsync(IReadOnlyCollection<(Guid ReservationId, Guid OrderId)> orders, CancellationToken cancellationToken = default)
     {
+        // One transaction for the batch: one commit (and one turn at SQLite's write lock), not one per order.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var (reservationId, orderId) in orders)
         {
             await db.Reservations
                 .Where(r => r.Id == reservationId && r.Status == ReservationStatus.Reserved)
                 .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, ReservationStatus.Ordered).SetProperty(r => r.OrderId, orderId), cancellationToken);
         }
+        await transaction.CommitAsync(cancellationToken);
     }
 }

@@ -32,11 +32,26 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
 
     public void Release(Guid saleId, Guid userId, Guid reservationId, int quantity)
     {
-        if (!_sales.TryGetValue(saleId, out var loading) || !loading.IsValueCreated || !loading.Value.IsCompletedSuccessfully)
+        if (!_sales.TryGetValue(saleId, out var loading) || !loading.IsValueCreated)
         {
             return; // not loaded: the load reads the release from the database
         }
-        var counters = loading.Value.Result;
+        if (!loading.Value.IsCompleted)
+        {
+            // Loading now, perhaps from a snapshot taken before the release: apply it when loaded
+            // (a snapshot taken after it holds no such reservation, so nothing is given twice).
+            _ = loading.Value.ContinueWith(loaded => Release(loaded.Result, userId, reservationId, quantity),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            return;
+        }
+        if (loading.Value.IsCompletedSuccessfully)
+        {
+            Release(loading.Value.Result, userId, reservationId, quantity);
+        }
+    }
+
+    private static void Release(SaleCounters counters, Guid userId, Guid reservationId, int quantity)
+    {
         if (!counters.Buyers.TryGetValue(userId, out var buyer))
         {
             return;
@@ -139,6 +154,11 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
             case WriteResult.KeyReused:
                 GiveBack(counters, buyer, reservationId, quantity);
                 return ReserveOutcome.KeyReused;
+            case WriteResult.AlreadyReleased:
+                // A retry of a purchase whose order was since cancelled: the same answer, nothing held
+                // (the buyer sees "released" on the reservation).
+                GiveBack(counters, buyer, reservationId, quantity);
+                return ReserveOutcome.Replayed;
             default:
                 GiveBack(counters, buyer, reservationId, quantity);
                 return ReserveOutcome.SoldOut;

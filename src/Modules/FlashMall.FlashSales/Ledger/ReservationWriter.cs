@@ -21,6 +21,8 @@ internal enum WriteResult
     AlreadyWritten,
     /// <summary>A reservation with this id exists for another quantity (the key reused for another request).</summary>
     KeyReused,
+    /// <summary>A reservation with this id existed and has been released (its order cancelled): it holds nothing now.</summary>
+    AlreadyReleased,
     /// <summary>The database has no free units left for it (the gate let through more than there were).</summary>
     RefusedStock,
     /// <summary>The buyer already holds the sale's limit in the database.</summary>
@@ -132,7 +134,8 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         await using var transaction = await db.Database.BeginTransactionAsync();
 
         var ids = batch.Select(p => p.Id).ToList();
-        var earlier = await db.Reservations.Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.Quantity }).ToDictionaryAsync(r => r.Id, r => r.Quantity);
+        var earlier = await db.Reservations.Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.Quantity, r.Status })
+            .ToDictionaryAsync(r => r.Id, r => (r.Quantity, r.Status));
         var existing = earlier.Keys.ToHashSet();
         var now = clock.GetUtcNow();
         var rowsToInsert = new List<Reservation>(batch.Count);
@@ -152,9 +155,11 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         }
         for (var i = 0; i < batch.Count; i++)
         {
-            if (earlier.TryGetValue(batch[i].Id, out var quantity))
+            if (earlier.TryGetValue(batch[i].Id, out var row))
             {
-                results[i] = quantity == batch[i].Quantity ? WriteResult.AlreadyWritten : WriteResult.KeyReused;
+                results[i] = row.Quantity != batch[i].Quantity ? WriteResult.KeyReused
+                    : row.Status == ReservationStatus.Released ? WriteResult.AlreadyReleased
+                    : WriteResult.AlreadyWritten;
             }
         }
         await BulkInsert.InsertAsync(db, rowsToInsert);
