@@ -19,28 +19,11 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
     private async Task<(string SkuId, HttpClient Merchandiser)> SkuAsync(int stock, long price = 99_900)
     {
         var merchandiser = (await _factory.NewUserAsync("merchandiser")).Client;
-        var category = await _factory.CategoryAsync();
-        var product = await merchandiser.CreateProductAsync(new
-        {
-            name = "秒杀手机 Flash Phone",
-            description = "测试 test",
-            categoryId = category,
-            brand = "Huawei",
-            skus = new[] { new { code = $"FS-{Guid.NewGuid():N}", price, stock, attributes = new Dictionary<string, string>() } },
-        });
-        return (product.GetProperty("skus")[0].GetProperty("id").GetString()!, merchandiser);
+        return (await _factory.SkuAsync(merchandiser, stock, price), merchandiser);
     }
 
-    private async Task<string> LiveSaleAsync(int quantity, int perUserLimit, int stock = -1)
-    {
-        var (sku, merchandiser) = await SkuAsync(stock < 0 ? quantity : stock);
-        var created = await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
-        {
-            skuId = sku, salePrice = 9_900, quantity, perUserLimit,
-            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
-        });
-        return (await created.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
-    }
+    private async Task<string> LiveSaleAsync(int quantity, int perUserLimit) =>
+        await _factory.LiveSaleAsync((await _factory.NewUserAsync("merchandiser")).Client, quantity, perUserLimit, salePrice: 9_900, price: 99_900);
 
     private HttpClient Buyer(Guid userId)
     {
@@ -324,18 +307,7 @@ public sealed class FlashSaleRestartTests
         FlashMallFactory? second = null;
         try
         {
-            var merchandiser = (await first.NewUserAsync("merchandiser")).Client;
-            var category = await first.CategoryAsync();
-            var product = await merchandiser.CreateProductAsync(new
-            {
-                name = "秒杀 Restart", description = "test", categoryId = category, brand = "Test",
-                skus = new[] { new { code = $"RS-{Guid.NewGuid():N}", price = 10_000, stock = 10, attributes = new Dictionary<string, string>() } },
-            });
-            var sale = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
-            {
-                skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 10, perUserLimit = 2,
-                startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
-            })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+            var sale = await first.LiveSaleAsync((await first.NewUserAsync("merchandiser")).Client, quantity: 10, perUserLimit: 2);
             var buyer = Guid.NewGuid();
             var reserved = await (await PurchaseAsync(first, buyer, sale, 1, "tap-1")).JsonAsync(HttpStatusCode.Accepted);
             await first.DisposeAsync(); // the node stops; its store stays
@@ -376,18 +348,7 @@ public sealed class FlashSaleRestartTests
         await ((IAsyncLifetime)second).InitializeAsync();
         try
         {
-            var merchandiser = (await first.NewUserAsync("merchandiser")).Client;
-            var category = await first.CategoryAsync();
-            var product = await merchandiser.CreateProductAsync(new
-            {
-                name = "双节点 Two nodes", description = "test", categoryId = category, brand = "Test",
-                skus = new[] { new { code = $"TN-{Guid.NewGuid():N}", price = 10_000, stock = 10, attributes = new Dictionary<string, string>() } },
-            });
-            var sale = (await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
-            {
-                skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 10, perUserLimit = 2,
-                startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
-            })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+            var sale = await first.LiveSaleAsync((await first.NewUserAsync("merchandiser")).Client, quantity: 10, perUserLimit: 2);
 
             // One greedy buyer on both nodes at once, then a crowd on both nodes.
             var greedy = Guid.NewGuid();
@@ -423,18 +384,7 @@ public sealed class FlashSaleRestartTests
         await ((IAsyncLifetime)node).InitializeAsync();
         try
         {
-            var merchandiser = (await node.NewUserAsync("merchandiser")).Client;
-            var category = await node.CategoryAsync();
-            var product = await merchandiser.CreateProductAsync(new
-            {
-                name = "过期 Ended", description = "test", categoryId = category, brand = "Test",
-                skus = new[] { new { code = $"EV-{Guid.NewGuid():N}", price = 10_000, stock = 5, attributes = new Dictionary<string, string>() } },
-            });
-            var sale = Guid.Parse((await (await merchandiser.PostAsJsonAsync("/api/admin/flash-sales", new
-            {
-                skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 5, perUserLimit = 1,
-                startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
-            })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!);
+            var sale = Guid.Parse(await node.LiveSaleAsync((await node.NewUserAsync("merchandiser")).Client, quantity: 5, perUserLimit: 1));
             // Held two hours ago: its end is long past when this node first hears of it.
             await node.WithScopeAsync(s => s.GetRequiredService<FlashSalesDbContext>().Sales.Where(x => x.Id == sale)
                 .ExecuteUpdateAsync(u => u.SetProperty(x => x.StartsAt, DateTimeOffset.UtcNow.AddHours(-3)).SetProperty(x => x.EndsAt, DateTimeOffset.UtcNow.AddHours(-2))));

@@ -83,17 +83,7 @@ public sealed class PurchaseRateLimitTests(PurchaseRateLimitedFactory factory) :
     public async Task A_buyer_hammering_purchase_gets_429_with_retry_after_and_refused_requests_reserve_nothing()
     {
         using var admin = await factory.AdminClientAsync();
-        var category = await factory.CategoryAsync();
-        var product = await admin.CreateProductAsync(new
-        {
-            name = "限流 Limit", description = "test", categoryId = category, brand = "Test",
-            skus = new[] { new { code = $"RL-{Guid.NewGuid():N}", price = 10_000, stock = 100, attributes = new Dictionary<string, string>() } },
-        });
-        var sale = (await (await admin.PostAsJsonAsync("/api/admin/flash-sales", new
-        {
-            skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 100, perUserLimit = 100,
-            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
-        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        var sale = await factory.LiveSaleAsync(admin, quantity: 100, perUserLimit: 100);
         using var buyer = factory.ClientWithToken(factory.BuyerToken(Guid.NewGuid()));
         using var otherBuyer = factory.ClientWithToken(factory.BuyerToken(Guid.NewGuid()));
 
@@ -138,17 +128,7 @@ public sealed class PurchasePerIpLimitTests(PurchasePerIpFactory factory) : ICla
     public async Task Buyers_behind_one_address_share_its_purchase_budget()
     {
         using var admin = await factory.AdminClientAsync();
-        var category = await factory.CategoryAsync();
-        var product = await admin.CreateProductAsync(new
-        {
-            name = "限流IP Per IP", description = "test", categoryId = category, brand = "Test",
-            skus = new[] { new { code = $"IP-{Guid.NewGuid():N}", price = 10_000, stock = 100, attributes = new Dictionary<string, string>() } },
-        });
-        var sale = (await (await admin.PostAsJsonAsync("/api/admin/flash-sales", new
-        {
-            skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 5_000, quantity = 100, perUserLimit = 1,
-            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
-        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        var sale = await factory.LiveSaleAsync(admin, quantity: 100, perUserLimit: 1);
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 6; i++)

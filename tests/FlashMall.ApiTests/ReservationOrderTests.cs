@@ -23,17 +23,7 @@ public sealed class ReservationOrderTests
     private static async Task<string> LiveSaleAsync(FlashMallFactory node, int quantity)
     {
         using var admin = await node.AdminClientAsync();
-        var category = await node.CategoryAsync();
-        var product = await admin.CreateProductAsync(new
-        {
-            name = "秒杀订单 Order Test", description = "test", categoryId = category, brand = "Test",
-            skus = new[] { new { code = $"RO-{Guid.NewGuid():N}", price = 20_000, stock = quantity, attributes = new Dictionary<string, string>() } },
-        });
-        return (await (await admin.PostAsJsonAsync("/api/admin/flash-sales", new
-        {
-            skuId = product.GetProperty("skus")[0].GetProperty("id").GetString(), salePrice = 12_300, quantity, perUserLimit = 1,
-            startsAt = DateTimeOffset.UtcNow.AddSeconds(-1), endsAt = DateTimeOffset.UtcNow.AddHours(1),
-        })).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        return await node.LiveSaleAsync(admin, quantity, perUserLimit: 1, salePrice: 12_300, price: 20_000);
     }
 
     private static HttpClient Buyer(FlashMallFactory node, Guid buyer)
