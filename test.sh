@@ -8,13 +8,17 @@
 #                              stop the servers; e.g. ./test.sh --exec bench/outbox.sh
 #
 # It installs PostgreSQL, Redis and RabbitMQ from Debian's packages when they are
-# missing, starts a throwaway PostgreSQL, Redis and RabbitMQ on free loopback ports
-# in a temp dir, builds FlashMall.slnx once (Release), runs each tests/*/*.csproj
-# once and tests/FlashMall.ApiTests twice (SQLite, then PostgreSQL + Redis +
-# RabbitMQ; the RabbitMQ transport's contract tests run in both), stops the
-# servers, removes the temp dir, and prints a summary whose last line is
+# missing, starts a throwaway PostgreSQL, Redis, Redis Cluster (three masters, no
+# replicas) and RabbitMQ on free loopback ports in a temp dir, builds FlashMall.slnx
+# once (Release), runs each tests/*/*.csproj once and tests/FlashMall.ApiTests
+# twice (SQLite, then PostgreSQL + Redis + Redis Cluster + RabbitMQ; the RabbitMQ
+# transport's contract tests run in both), stops the servers, removes the temp
+# dir, and prints a summary whose last line is
 #   Total: N passed, M failed, K skipped
 # It exits non-zero when any run failed or printed no test summary.
+# The PostgreSQL run and --exec get FLASHMALL_TEST_REDIS (standalone) and
+# FLASHMALL_TEST_REDIS_CLUSTER (host:port,host:port,host:port); the SQLite run gets
+# neither. (A test that restarts Redis starts a private redis-server of its own.)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -126,6 +130,7 @@ TMP=""
 PGBIN=""
 PGDIR="" PGDATA=""
 RDIR=""
+RCDIR=""             # Redis Cluster: one dir per node, $RCDIR/1 .. $RCDIR/3
 MQDIR=""             # RabbitMQ: data, logs and its start/stop/restart scripts
 MQ_NODE=""
 MQ_JOB=""            # background job that starts RabbitMQ
@@ -188,11 +193,11 @@ running() {
   [[ "$st" != Z ]]
 }
 
-stop_redis() {
-  [[ -n "$RDIR" && -f "$RDIR/redis.pid" ]] || return 0
+stop_redis_dir() { # stop_redis_dir DIR NAME: the server whose pid and port files are in DIR
+  [[ -n "$1" && -f "$1/redis.pid" ]] || return 0
   local pid port i
-  pid="$(cat "$RDIR/redis.pid" 2>/dev/null || true)"
-  port="$(cat "$RDIR/port" 2>/dev/null || true)"
+  pid="$(cat "$1/redis.pid" 2>/dev/null || true)"
+  port="$(cat "$1/port" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
   running "$pid" || return 0
   if [[ -n "$port" ]]; then
@@ -203,8 +208,21 @@ stop_redis() {
     ((i == 50)) && kill -TERM "$pid" 2>/dev/null
     sleep 0.1
   done
-  warn "Redis (pid $pid) did not stop: killing it"
+  warn "$2 (pid $pid) did not stop: killing it"
   kill -KILL "$pid" 2>/dev/null || true
+}
+
+# The standalone Redis.
+stop_redis() { stop_redis_dir "$RDIR" Redis; }
+
+stop_redis_cluster() { # the three nodes at once
+  [[ -n "$RCDIR" ]] || return 0
+  local n stoppers=()
+  for n in 1 2 3; do
+    stop_redis_dir "$RCDIR/$n" "Redis Cluster node $n" &
+    stoppers+=($!)
+  done
+  wait "${stoppers[@]}" 2>/dev/null || true
 }
 
 stop_rabbitmq() {
@@ -218,9 +236,14 @@ stop_rabbitmq() {
 # file: only processes whose command line names this run's own temp dir or port.
 sweep_leftovers() {
   command -v pgrep >/dev/null 2>&1 || return 0
-  local pids=""
+  local pids="" f
   [[ -n "$PGDATA" ]] && pids+=" $(pgrep -f -- "-D $PGDATA" || true)"
   [[ -n "$RDIR" && -f "$RDIR/port" ]] && pids+=" $(pgrep -f -- "redis-server 127\.0\.0\.1:$(cat "$RDIR/port")( |\$)" || true)"
+  if [[ -n "$RCDIR" ]]; then
+    for f in "$RCDIR"/*/port; do # a cluster node's title: "redis-server 127.0.0.1:PORT [cluster]"
+      [[ -f "$f" ]] && pids+=" $(pgrep -f -- "redis-server 127\.0\.0\.1:$(cat "$f")( |\$)" || true)"
+    done
+  fi
   [[ -n "$MQ_NODE" ]] && pids+=" $(pgrep -f -- "-s?name $MQ_NODE( |\$)" || true)"
   pids="${pids//$'\n'/ }"
   if [[ -n "${pids// /}" ]]; then
@@ -245,9 +268,12 @@ stop_servers() {
   local pg_stopper=$!
   stop_rabbitmq &
   local mq_stopper=$!
+  stop_redis_cluster &
+  local cluster_stopper=$!
   stop_redis
   wait "$pg_stopper" 2>/dev/null || true
   wait "$mq_stopper" 2>/dev/null || true
+  wait "$cluster_stopper" 2>/dev/null || true
 }
 
 cleanup() {
@@ -276,7 +302,8 @@ tmp_base="${TMPDIR:-/tmp}"
 ((${#tmp_base} <= 60)) || tmp_base=/tmp
 TMP="$(mktemp -d "$tmp_base/flashmall-test.XXXXXX")"
 PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; RDIR="$TMP/redis"; MQDIR="$TMP/rabbitmq"
-mkdir -p "$PGDIR" "$RDIR" "$MQDIR" "$TMP/runs"
+RCDIR="$TMP/redis-cluster"
+mkdir -p "$PGDIR" "$RDIR" "$RCDIR"/{1,2,3} "$MQDIR" "$TMP/runs"
 
 # -------------------------------------------------------------- packages --
 
@@ -334,6 +361,13 @@ pick_port; PG_PORT=$PICKED_PORT
 pick_port; REDIS_PORT=$PICKED_PORT
 pick_port; MQ_PORT=$PICKED_PORT
 pick_port; MQ_DIST_PORT=$PICKED_PORT
+# Redis Cluster: a client port and a cluster bus port per node (the bus's default,
+# port + 10000, may lie in the ephemeral range or above 65535).
+RC_PORTS=() RC_BUS_PORTS=()
+for n in 1 2 3; do
+  pick_port; RC_PORTS+=("$PICKED_PORT")
+  pick_port; RC_BUS_PORTS+=("$PICKED_PORT")
+done
 
 # RabbitMQ: the slowest to start (5-9 s), so first and in the background. Its start,
 # stop and restart scripts stay in $MQDIR: the broker-restart test runs restart.sh.
@@ -379,7 +413,8 @@ log "starting RabbitMQ ($MQ_NODE) on 127.0.0.1:$MQ_PORT"
 (trap '' INT; "$MQDIR/start.sh") >"$TMP/rabbitmq-start.log" 2>&1 &
 MQ_JOB=$!
 
-# PostgreSQL: runs as a background job (initdb is the slow part) while Redis starts.
+# PostgreSQL: runs as a background job (initdb is the slow part) while Redis and the
+# Redis Cluster start.
 # Writes the port it ends up on to $PGDIR/port; its output goes to $TMP/pg-setup.log.
 pg_setup() {
   trap '' INT            # an interrupt is handled by the main script's cleanup
@@ -424,51 +459,133 @@ EOF
     -h 127.0.0.1 -p "$port" -U "$PG_ROLE" -d "$PG_DB" -tAc "SELECT 1" >/dev/null
 }
 
-log "starting PostgreSQL ($PGBIN) and Redis in $TMP"
+log "starting PostgreSQL ($PGBIN), Redis and a Redis Cluster in $TMP"
 pg_setup "$PG_PORT" >"$TMP/pg-setup.log" 2>&1 &
 PG_JOB=$!
 
-redis_start() {
-  local attempt i pid pong=""
-  for attempt in 1 2 3; do
-    echo "$REDIS_PORT" >"$RDIR/port"
-    rm -f "$RDIR/redis.pid"
-    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
-      --daemonize yes --dir "$RDIR" --pidfile "$RDIR/redis.pid" --logfile "$RDIR/redis.log" \
-      || return 1
-    for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
-      pid="$(cat "$RDIR/redis.pid" 2>/dev/null || true)"
-      if [[ -n "$pid" ]]; then
-        pong="$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null || true)"
-        if [[ "$pong" == PONG ]]; then
-          # the PONG must come from our server, not from one that took the port first
-          if timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info server 2>/dev/null |
-               tr -d '\r' | grep -qx "process_id:$pid"; then
-            return 0
-          fi
-          break
+# redis_launch DIR PORT [ARGS...]: starts one throwaway redis-server (no persistence;
+# pid, log and port files in DIR; ARGS appended) and waits for its PONG. Returns 0
+# when it answers, 2 when the port was taken (pick another), else 1. Leaves its
+# command line in LAUNCHED.
+LAUNCHED=()
+redis_launch() {
+  local dir=$1 port=$2 i pid pong=""
+  shift 2
+  LAUNCHED=(redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no
+            --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" "$@")
+  echo "$port" >"$dir/port"
+  rm -f "$dir/redis.pid"
+  : >"$dir/redis.log"    # a retry must not see the previous attempt's errors
+  "${LAUNCHED[@]}" || return 1
+  for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+    pid="$(cat "$dir/redis.pid" 2>/dev/null || true)"   # written once it listens
+    if [[ -n "$pid" ]]; then
+      pong="$(timeout 5 redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)"
+      if [[ "$pong" == PONG ]]; then
+        # the PONG must come from our server, not from one that took the port first
+        if timeout 5 redis-cli -h 127.0.0.1 -p "$port" info server 2>/dev/null |
+             tr -d '\r' | grep -qx "process_id:$pid"; then
+          return 0
         fi
+        return 2
       fi
-      # daemonized before binding: a taken port shows up only in its log
-      if grep -q 'Address already in use' "$RDIR/redis.log" 2>/dev/null; then break; fi
-      sleep 0.1
-    done
-    if ((attempt < 3)) && { grep -q 'Address already in use' "$RDIR/redis.log" 2>/dev/null || [[ "$pong" == PONG ]]; }; then
-      stop_redis
-      pick_port
-      log "Redis could not have port $REDIS_PORT, trying $PICKED_PORT"
-      REDIS_PORT=$PICKED_PORT
-      continue
     fi
-    return 1
+    # daemonized before binding: a taken port (or cluster bus port) shows up only in its log
+    if grep -q 'Address already in use' "$dir/redis.log" 2>/dev/null; then return 2; fi
+    sleep 0.1
   done
   return 1
+}
+
+redis_abandon() { # redis_abandon DIR: ends that server by pid, never through its port (maybe not ours)
+  local pid i
+  pid="$(cat "$1/redis.pid" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do
+    running "$pid" || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# redis_start_node NAME DIR PORT [BUS]: redis_launch with up to three attempts, on
+# new ports when one was taken; with BUS, a cluster node whose bus listens on BUS.
+# Sets NODE_PORT and NODE_BUS to the ports it ended up with.
+redis_start_node() {
+  local name=$1 dir=$2 attempt rc args=()
+  NODE_PORT=$3 NODE_BUS=${4:-}
+  for attempt in 1 2 3; do
+    args=()
+    if [[ -n "$NODE_BUS" ]]; then
+      rm -f "$dir/nodes.conf"  # written even by a node that then fails to bind
+      args=(--cluster-enabled yes --cluster-config-file "$dir/nodes.conf"
+            --cluster-node-timeout 5000 --cluster-port "$NODE_BUS")
+    fi
+    rc=0
+    redis_launch "$dir" "$NODE_PORT" "${args[@]}" || rc=$?
+    ((rc != 0)) || return 0
+    ((rc == 2 && attempt < 3)) || return 1
+    redis_abandon "$dir"
+    pick_port
+    if [[ -n "$NODE_BUS" ]]; then
+      log "$name could not have port $NODE_PORT (bus $NODE_BUS), trying $PICKED_PORT"
+      NODE_PORT=$PICKED_PORT
+      pick_port; NODE_BUS=$PICKED_PORT
+    else
+      log "$name could not have port $NODE_PORT, trying $PICKED_PORT"
+      NODE_PORT=$PICKED_PORT
+    fi
+  done
+  return 1
+}
+
+redis_start() {
+  local rc=0
+  redis_start_node Redis "$RDIR" "$REDIS_PORT" || rc=$?
+  REDIS_PORT=$NODE_PORT
+  return "$rc"
 }
 if ! redis_start; then
   show_file "redis log" "$RDIR/redis.log"
   die "Redis did not answer PONG on 127.0.0.1:$REDIS_PORT within ${WAIT_SECONDS}s"
 fi
 log "Redis ready on 127.0.0.1:$REDIS_PORT ($(redis-server --version | grep -o 'v=[0-9.]*'))"
+
+
+# Redis Cluster (FLASHMALL_TEST_REDIS_CLUSTER): three masters, no replicas, each in
+# $RCDIR/N. Runs while PostgreSQL and RabbitMQ start in the background.
+cluster_start() {
+  local n i ok info nodes=()
+  for n in 1 2 3; do
+    if ! redis_start_node "Redis Cluster node $n" "$RCDIR/$n" "${RC_PORTS[n - 1]}" "${RC_BUS_PORTS[n - 1]}"; then
+      show_file "Redis Cluster node $n log" "$RCDIR/$n/redis.log"
+      die "Redis Cluster node $n did not answer PONG on 127.0.0.1:$NODE_PORT within ${WAIT_SECONDS}s"
+    fi
+    RC_PORTS[n - 1]=$NODE_PORT RC_BUS_PORTS[n - 1]=$NODE_BUS
+    nodes+=("127.0.0.1:$NODE_PORT")
+  done
+  if ! timeout "$WAIT_SECONDS" redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 \
+       --cluster-yes </dev/null >"$RCDIR/create.log" 2>&1; then
+    show_file "redis-cli --cluster create output" "$RCDIR/create.log"
+    die "could not create the Redis Cluster (${nodes[*]})"
+  fi
+  for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+    ok=0
+    for n in 1 2 3; do
+      info="$(timeout 5 redis-cli -h 127.0.0.1 -p "${RC_PORTS[n - 1]}" cluster info 2>/dev/null || true)"
+      [[ "$info" == *cluster_state:ok* ]] && ok=$((ok + 1))
+    done
+    ((ok == 3)) && return 0
+    sleep 0.1
+  done
+  for n in 1 2 3; do show_file "Redis Cluster node $n log" "$RCDIR/$n/redis.log"; done
+  die "the Redis Cluster (${nodes[*]}) did not reach cluster_state:ok within ${WAIT_SECONDS}s"
+}
+t_cluster=$(now_ms)
+cluster_start
+REDIS_CLUSTER="127.0.0.1:${RC_PORTS[0]},127.0.0.1:${RC_PORTS[1]},127.0.0.1:${RC_PORTS[2]}"
+log "Redis Cluster ready on $REDIS_CLUSTER in $(fmt_ms $(($(now_ms) - t_cluster)))"
 
 pg_rc=0
 wait "$PG_JOB" || pg_rc=$?
@@ -515,6 +632,7 @@ if ((${#EXEC[@]})); then
   log "running ${EXEC[*]}"
   exec_rc=0
   run_step "$TMP/runs/exec.log" env FLASHMALL_TEST_POSTGRES="$PG_CONN" FLASHMALL_TEST_REDIS="$REDIS_CONN" \
+    FLASHMALL_TEST_REDIS_CLUSTER="$REDIS_CLUSTER" \
     FLASHMALL_TEST_RABBITMQ="$MQ_URI" FLASHMALL_TEST_RABBITMQ_RESTART="$MQDIR/restart.sh" "${EXEC[@]}" || exec_rc=$?
   exit "$exec_rc"
 fi
@@ -539,8 +657,10 @@ fi
 FILTER_ARGS=()
 [[ -n "$FILTER" ]] && FILTER_ARGS=(--filter "$FILTER")
 CLEAN_ENV=(env -u FLASHMALL_TEST_PROVIDER -u FLASHMALL_TEST_POSTGRES -u FLASHMALL_TEST_REDIS
+           -u FLASHMALL_TEST_REDIS_CLUSTER
            -u FLASHMALL_TEST_RABBITMQ -u FLASHMALL_TEST_RABBITMQ_RESTART)
 MQ_ENV="FLASHMALL_TEST_RABBITMQ=$MQ_URI|FLASHMALL_TEST_RABBITMQ_RESTART=$MQDIR/restart.sh"
+REDIS_ENV="FLASHMALL_TEST_REDIS=$REDIS_CONN|FLASHMALL_TEST_REDIS_CLUSTER=$REDIS_CLUSTER"
 
 # Each run: name, project, extra env (NAME=VALUE ...). Filled in below.
 RUN_NAMES=() RUN_PROJECTS=() RUN_ENVS=()
@@ -555,7 +675,7 @@ shopt -u nullglob
 if [[ -f "$API_TESTS" ]]; then
   add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite|$MQ_ENV"
   add_run "ApiTests[Postgres]" "$API_TESTS" \
-    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|FLASHMALL_TEST_REDIS=$REDIS_CONN|$MQ_ENV"
+    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|$REDIS_ENV|$MQ_ENV"
 else
   log "$API_TESTS not found: skipping the API test runs"
 fi

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using FlashMall.ApiTests.Infrastructure;
 using FlashMall.FlashSales.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.ApiTests;
 
-/// <summary>Flash sales on the embedded ledger: creation, reads, and purchases under stampede.</summary>
+/// <summary>Flash sales on the node's ledger (embedded on the SQLite run, Redis on the PostgreSQL run): creation, reads, and purchases under stampede.</summary>
 public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
 {
     private readonly FlashMallFactory _factory;
@@ -25,108 +24,34 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
     private async Task<string> LiveSaleAsync(int quantity, int perUserLimit) =>
         await _factory.LiveSaleAsync((await _factory.NewUserAsync("merchandiser")).Client, quantity, perUserLimit, salePrice: 9_900, price: 99_900);
 
-    private HttpClient Buyer(Guid userId)
-    {
-        var client = _factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _factory.BuyerToken(userId));
-        return client;
-    }
+    private HttpClient Buyer(Guid userId) => _factory.Buyer(userId);
 
-    private static Task<HttpResponseMessage> PurchaseAsync(HttpClient buyer, string saleId, int quantity = 1, string? key = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flash-sales/{saleId}/purchase") { Content = JsonContent.Create(new { quantity }) };
-        if (key is not null)
-        {
-            request.Headers.Add("Idempotency-Key", key);
-        }
-        return buyer.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> PurchaseAsync(HttpClient buyer, string saleId, int quantity = 1, string? key = null) =>
+        buyer.PurchaseAsync(saleId, quantity, key);
 
-    private Task<(int Reservations, int Units, int Reserved)> StoredAsync(string saleId) => _factory.WithScopeAsync(async services =>
-    {
-        var db = services.GetRequiredService<FlashSalesDbContext>();
-        var id = Guid.Parse(saleId);
-        var reservations = await db.Reservations.Where(r => r.SaleId == id).ToListAsync();
-        var reserved = await db.Sales.Where(s => s.Id == id).Select(s => s.Reserved).SingleAsync();
-        return (reservations.Count, reservations.Sum(r => r.Quantity), reserved);
-    });
+    private Task<(int Reservations, int Units, int Reserved)> StoredAsync(string saleId) => _factory.StoredAsync(saleId);
 
     [Fact]
-    public async Task Five_thousand_buyers_at_once_on_100_units_get_exactly_100_reservations()
+    public async Task Five_thousand_buyers_at_once_on_100_units_get_exactly_100_reservations_and_100_orders()
     {
         var sale = await LiveSaleAsync(quantity: 100, perUserLimit: 1);
-        var buyers = Enumerable.Range(0, 5_000).Select(_ => Buyer(Guid.NewGuid())).ToList();
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var purchases = buyers.Select(b => Task.Run(async () =>
-        {
-            await start.Task;
-            using var response = await PurchaseAsync(b, sale);
-            return (Status: response.StatusCode, Body: await response.Content.ReadAsStringAsync());
-        })).ToList();
-        start.SetResult();
-        var answers = await Task.WhenAll(purchases);
-
-        Assert.Equal(100, answers.Count(a => a.Status == HttpStatusCode.Accepted));
-        Assert.Equal(4_900, answers.Count(a => a.Status == HttpStatusCode.Conflict && a.Body.Contains("\"sold_out\"", StringComparison.Ordinal)));
-        Assert.Equal((100, 100, 100), await StoredAsync(sale));
+        await LedgerScenarios.StampedeAsync(_factory, sale);
         await Task.Delay(1_100); // reads are cached for a second
         var view = await (await _factory.CreateClient().GetAsync($"/api/flash-sales/{sale}")).JsonAsync();
         Assert.Equal(0, view.GetProperty("remaining").GetInt32());
         Assert.Equal("sold_out", view.GetProperty("status").GetString());
-        foreach (var buyer in buyers)
-        {
-            buyer.Dispose();
-        }
     }
 
     [Fact]
     public async Task One_buyer_sending_200_parallel_requests_with_limit_2_gets_exactly_2()
     {
-        var sale = await LiveSaleAsync(quantity: 50, perUserLimit: 2);
-        using var buyer = Buyer(Guid.NewGuid());
-
-        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
-        {
-            using var response = await PurchaseAsync(buyer, sale);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        })));
-
-        Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Accepted));
-        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Accepted), a =>
-        {
-            Assert.Equal(HttpStatusCode.Conflict, a.StatusCode);
-            Assert.Contains("\"limit_reached\"", a.Item2, StringComparison.Ordinal);
-        });
-        Assert.Equal((2, 2, 2), await StoredAsync(sale));
+        await LedgerScenarios.GreedyBuyerAsync(_factory, await LiveSaleAsync(quantity: 50, perUserLimit: 2));
     }
 
     [Fact]
     public async Task Retries_with_one_Idempotency_Key_reserve_once()
     {
-        var sale = await LiveSaleAsync(quantity: 10, perUserLimit: 3);
-        using var buyer = Buyer(Guid.NewGuid());
-        var key = $"tap-{Guid.NewGuid():N}";
-
-        var parallel = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => Task.Run(async () =>
-        {
-            using var response = await PurchaseAsync(buyer, sale, key: key);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        })));
-        using var later = await PurchaseAsync(buyer, sale, key: key);
-        var replay = await later.JsonAsync(HttpStatusCode.Accepted);
-
-        Assert.Equal("true", later.Headers.GetValues("Idempotent-Replayed").Single());
-        var ids = parallel.Where(a => a.StatusCode == HttpStatusCode.Accepted)
-            .Select(a => JsonDocument.Parse(a.Item2).RootElement.GetProperty("reservationId").GetString()).Distinct().ToList();
-        Assert.Equal([replay.GetProperty("reservationId").GetString()], ids);
-        Assert.All(parallel.Where(a => a.StatusCode != HttpStatusCode.Accepted), a =>
-            Assert.Contains("\"idempotency_in_flight\"", a.Item2, StringComparison.Ordinal));
-        Assert.Equal((1, 1, 1), await StoredAsync(sale));
-
-        using var otherBody = await PurchaseAsync(buyer, sale, quantity: 2, key: key);
-        await otherBody.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
-        Assert.Equal((1, 1, 1), await StoredAsync(sale));
+        await LedgerScenarios.RetriesAsync(_factory, await LiveSaleAsync(quantity: 10, perUserLimit: 3));
     }
 
     /// <summary>Reservations are written by a multi-row insert, not by EF's change tracker: they read back exactly.</summary>
@@ -139,6 +64,7 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
         var before = DateTimeOffset.UtcNow;
         var id = Guid.Parse((await (await PurchaseAsync(buyer, sale, quantity: 2)).JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString()!);
 
+        await StoredAsync(sale);
         var row = await _factory.WithScopeAsync(s => s.GetRequiredService<FlashSalesDbContext>().Reservations.AsNoTracking().SingleAsync(r => r.Id == id));
         Assert.Equal(Guid.Parse(sale), row.SaleId);
         Assert.Equal(buyerId, row.UserId);
@@ -260,6 +186,7 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
             await (await PurchaseAsync(buyer, sale, quantity: 2)).EnsureStatusAsync(HttpStatusCode.Accepted);
         }
         using var operatorClient = (await _factory.NewUserAsync("operator")).Client;
+        await StoredAsync(sale); // the Redis ledger's reservations are in the database
 
         var balanced = await (await operatorClient.GetAsync($"/api/admin/flash-sales/{sale}/reconciliation")).JsonAsync();
         Assert.True(balanced.GetProperty("balanced").GetBoolean());
@@ -319,8 +246,7 @@ public sealed class FlashSaleRestartTests
             Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
             await (await PurchaseAsync(second, buyer, sale, 2, "tap-1")).ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "idempotency_key_reused");
 
-            var units = await second.WithScopeAsync(s => s.GetRequiredService<FlashSalesDbContext>().Reservations.Where(r => r.UserId == buyer).SumAsync(r => r.Quantity));
-            Assert.Equal(1, units);
+            Assert.Equal((1, 1, 1), await second.StoredAsync(sale));
             var view = await (await second.CreateClient().GetAsync($"/api/flash-sales/{sale}")).JsonAsync();
             Assert.Equal(9, view.GetProperty("remaining").GetInt32());
         }
@@ -344,8 +270,10 @@ public sealed class FlashSaleRestartTests
     {
         var first = new FlashMallFactory();
         await ((IAsyncLifetime)first).InitializeAsync();
+        first.Settings["FlashSales:Ledger"] = "InProcess";
         var second = new SecondNodeFactory(first);
         await ((IAsyncLifetime)second).InitializeAsync();
+        second.Settings["FlashSales:Ledger"] = "InProcess";
         try
         {
             var sale = await first.LiveSaleAsync((await first.NewUserAsync("merchandiser")).Client, quantity: 10, perUserLimit: 2);

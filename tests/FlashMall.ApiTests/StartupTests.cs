@@ -23,6 +23,7 @@ public sealed class StartupTests
     [InlineData("--Messaging:Transport=RabbitMq", "ConnectionStrings:RabbitMq")]
     [InlineData("--Messaging:RelayLease=00:00:00.100", "RelayLease")]
     [InlineData("--FlashSales:Ledger=Memcached", "FlashSales:Ledger")]
+    [InlineData("--FlashSales:Ledger=Redis", "ConnectionStrings:Redis")]
     public async Task Invalid_setting_stops_the_server_naming_the_key(string argument, string named)
     {
         var (exitCode, output, error) = await RunServerAsync(argument);

@@ -1,6 +1,7 @@
 using FlashMall.FlashSales.Demo;
 using FlashMall.FlashSales.Endpoints;
 using FlashMall.FlashSales.Ledger;
+using FlashMall.FlashSales.Ledger.Redis;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Http;
@@ -11,12 +12,13 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace FlashMall.FlashSales;
 
 /// <summary>
 /// Flash sales: sale events, the stock ledger (embedded: <see cref="InProcessLedger"/> with
-/// group-committed reservations), purchase admission and reservations.
+/// group-committed reservations; production: <see cref="RedisLedger"/>), purchase admission and reservations.
 /// </summary>
 public static class FlashSalesModule
 {
@@ -29,13 +31,29 @@ public static class FlashSalesModule
         builder.Services.AddStartupTask<DemoFlashSales>();
 
         builder.Services.AddOptions<FlashSalesOptions>().BindConfiguration(FlashSalesOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FlashSalesOptions>, FlashSalesOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<FlashSalesOptions>, FlashSalesOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<FlashSalesOptions>, LedgerNeedsRedis>();
         builder.Services.AddStartupTask<LedgerChoice>();
         builder.Services.AddSingleton<SaleDirectory>();
         builder.Services.AddScoped<FlashMall.Contracts.FlashSales.IFlashSaleReservations, FlashSaleReservations>();
         builder.Services.AddSingleton<ReservationWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservationWriter>());
-        builder.Services.AddSingleton<IStockLedger, InProcessLedger>();
+        if (LedgerChoice.UsesRedis(builder.Configuration))
+        {
+            builder.Services.AddOptions<RedisLedgerOptions>().BindConfiguration(RedisLedgerOptions.SectionName).ValidateOnStart();
+            builder.Services.AddSingleton<IValidateOptions<RedisLedgerOptions>, RedisLedgerOptionsValidator>();
+            builder.Services.AddSingleton(new RedisLedgerKeys(builder.Configuration["Cache:KeyPrefix"] ?? "flashmall:"));
+            builder.Services.AddSingleton<ReservationStream>();
+            builder.Services.AddSingleton<IStockLedger, RedisLedger>();
+            if (NodeRoles.RunsBackgroundWork(builder.Configuration))
+            {
+                builder.Services.AddHostedService<ReservationStreamWorker>();
+            }
+        }
+        else
+        {
+            builder.Services.AddSingleton<IStockLedger, InProcessLedger>();
+        }
         builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
             "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));
         builder.Services.AddSingleton<SaleReconciler>();

@@ -16,6 +16,9 @@ public static class TestEnvironment
 
     public static string? Redis => UsesPostgres ? Environment.GetEnvironmentVariable("FLASHMALL_TEST_REDIS") : null;
 
+    /// <summary>The nodes of a 3-master Redis Cluster (<c>host:port,host:port,host:port</c>), on the PostgreSQL run.</summary>
+    public static string? RedisCluster => UsesPostgres && Environment.GetEnvironmentVariable("FLASHMALL_TEST_REDIS_CLUSTER") is { Length: > 0 } nodes ? nodes : null;
+
     /// <summary>An <c>amqp://</c> URI of the RabbitMQ test.sh started (both runs get it).</summary>
     public static string? RabbitMq => Environment.GetEnvironmentVariable("FLASHMALL_TEST_RABBITMQ") is { Length: > 0 } uri ? uri : null;
 
@@ -43,6 +46,18 @@ public sealed class RedisFactAttribute : FactAttribute
         if (TestEnvironment.Redis is null)
         {
             Skip = "Needs a shared Redis (the PostgreSQL + Redis run of test.sh).";
+        }
+    }
+}
+
+/// <summary>A fact that needs the 3-master Redis Cluster test.sh starts for the PostgreSQL run.</summary>
+public sealed class RedisClusterFactAttribute : FactAttribute
+{
+    public RedisClusterFactAttribute()
+    {
+        if (TestEnvironment.Redis is null || TestEnvironment.RedisCluster is null)
+        {
+            Skip = "Needs a Redis Cluster (test.sh starts one and sets FLASHMALL_TEST_REDIS_CLUSTER for the PostgreSQL run).";
         }
     }
 }

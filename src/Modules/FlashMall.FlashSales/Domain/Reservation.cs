@@ -7,6 +7,12 @@ internal static class ReservationStatus
     public const string Released = "released";
 }
 
+internal static class ReleaseReason
+{
+    /// <summary>The Redis gate admitted it, the database refused it (no units or the buyer's limit): never an order.</summary>
+    public const string GateFalsePositive = "gate_false_positive";
+}
+
 /// <summary>
 /// Units of a flash sale held for one buyer: written durably before the buyer hears "reserved",
 /// later turned into an order or released (unpaid, cancelled, or refused by the database).
@@ -28,4 +34,12 @@ internal sealed class Reservation
 
     public static Reservation Create(Guid id, Guid saleId, Guid userId, int quantity, DateTimeOffset now) =>
         new() { Id = id, SaleId = saleId, UserId = userId, Quantity = quantity, CreatedAt = now };
+
+    /// <summary>A reservation the gate admitted and the database refused: released from the start, holding nothing.</summary>
+    public static Reservation Refused(Guid id, Guid saleId, Guid userId, int quantity, DateTimeOffset admittedAt) =>
+        new()
+        {
+            Id = id, SaleId = saleId, UserId = userId, Quantity = quantity, CreatedAt = admittedAt,
+            Status = ReservationStatus.Released, ReleasedReason = ReleaseReason.GateFalsePositive,
+        };
 }

@@ -43,6 +43,7 @@ internal static partial class FlashSaleEndpoints
     public const string LimitReached = "limit_reached";
     public const string NotStarted = "not_started";
     public const string Ended = "ended";
+    public const string LedgerRecovering = "ledger_recovering";
 
     public const int MaxQuantity = 1_000_000;
     public const int MaxPerUserLimit = 100;
@@ -140,7 +141,12 @@ internal static partial class FlashSaleEndpoints
             };
             var total = await query.CountAsync(ct);
             var sales = await query.OrderBy(s => s.StartsAt).ThenBy(s => s.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(ct);
-            return new PagedResponse<SaleView>([.. sales.Select(s => View(s, ledger, now))], total, page.Page, page.PageSize);
+            var views = new List<SaleView>(sales.Count);
+            foreach (var sale in sales)
+            {
+                views.Add(await ViewAsync(sale, ledger, now, ct));
+            }
+            return new PagedResponse<SaleView>(views, total, page.Page, page.PageSize);
         }, ReadCache, cancellationToken: cancellationToken);
         return TypedResults.Ok(answer);
     }
@@ -155,16 +161,16 @@ internal static partial class FlashSaleEndpoints
         var view = await cache.GetOrCreateAsync($"flash-sales:{saleId}", async ct =>
         {
             var sale = await db.Sales.AsNoTracking().SingleOrDefaultAsync(s => s.Id == saleId, ct);
-            return sale is null ? null : View(sale, ledger, clock.GetUtcNow());
+            return sale is null ? null : await ViewAsync(sale, ledger, clock.GetUtcNow(), ct);
         }, ReadCache, cancellationToken: cancellationToken);
         return view is null ? Problems.NotFound("flash sale") : TypedResults.Ok(view);
     }
 
     private static readonly HybridCacheEntryOptions ReadCache = new() { Expiration = ReadCacheTime, LocalCacheExpiration = ReadCacheTime };
 
-    private static SaleView View(SaleEvent sale, IStockLedger ledger, DateTimeOffset now)
+    private static async Task<SaleView> ViewAsync(SaleEvent sale, IStockLedger ledger, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var remaining = ledger.Remaining(sale.Id) ?? sale.Quantity - sale.Reserved;
+        var remaining = (await ledger.CountAsync(sale.Id, cancellationToken))?.Remaining ?? sale.Quantity - sale.Reserved;
         return new SaleView(sale.Id.ToString(), sale.SkuId.ToString(), sale.ProductId.ToString(), sale.Name, sale.SalePrice, sale.OriginalPrice,
             sale.Quantity, remaining, sale.StartsAt, sale.EndsAt, sale.StatusAt(now, remaining));
     }
@@ -223,7 +229,7 @@ internal static partial class FlashSaleEndpoints
             LogReserveFailed(loggers.CreateLogger(typeof(FlashSaleEndpoints)), ex, saleId);
             http.Response.Headers.RetryAfter = "1";
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable,
-                "The reservation could not be recorded; nothing was reserved. Retry shortly.");
+                "The purchase could not be confirmed. Retry shortly with the same Idempotency-Key: a retry never reserves twice.");
         }
         return Answer(outcome, reservationId, sale, http);
     }
@@ -245,6 +251,14 @@ internal static partial class FlashSaleEndpoints
                     "This Idempotency-Key was used with a different request.");
             case ReserveOutcome.LimitReached:
                 return Problems.Conflict(LimitReached, $"At most {sale.PerUserLimit} per buyer.");
+            case ReserveOutcome.NotStarted:
+                return Problems.Conflict(NotStarted, $"The sale starts at {sale.StartsAt:O}.");
+            case ReserveOutcome.Ended:
+                return Problems.Conflict(Ended, "The sale has ended.");
+            case ReserveOutcome.Recovering:
+                http.Response.Headers.RetryAfter = "1";
+                return Problems.Create(StatusCodes.Status503ServiceUnavailable, LedgerRecovering,
+                    "The stock ledger is being rebuilt from the database; nothing was reserved. Retry in a second.");
             default:
                 return Problems.Conflict(SoldOut, "Sold out.");
         }
@@ -260,16 +274,22 @@ internal static partial class FlashSaleEndpoints
         return new Guid(hash[..16], bigEndian: true);
     }
 
+    /// <summary>The buyer's own reservation: its row, or (Redis ledger) admitted and not yet written, which reads as reserved.</summary>
     private static async Task<Results<Ok<ReservationView>, ProblemHttpResult>> GetReservation(
-        string id, ClaimsPrincipal user, FlashSalesDbContext db, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, FlashSalesDbContext db, IStockLedger ledger, CancellationToken cancellationToken)
     {
         var buyer = user.UserId();
-        if (!Guid.TryParse(id, out var reservationId)
-            || await db.Reservations.AsNoTracking().SingleOrDefaultAsync(r => r.Id == reservationId && r.UserId == buyer, cancellationToken) is not { } reservation)
+        if (!Guid.TryParse(id, out var reservationId))
         {
             return Problems.NotFound("reservation");
         }
-        return TypedResults.Ok(new ReservationView(reservation.Id.ToString(), reservation.Status, reservation.OrderId?.ToString()));
+        if (await db.Reservations.AsNoTracking().SingleOrDefaultAsync(r => r.Id == reservationId && r.UserId == buyer, cancellationToken) is { } reservation)
+        {
+            return TypedResults.Ok(new ReservationView(reservation.Id.ToString(), reservation.Status, reservation.OrderId?.ToString()));
+        }
+        return await ledger.IsAdmittedAsync(reservationId, buyer, cancellationToken)
+            ? TypedResults.Ok(new ReservationView(reservationId.ToString(), ReservationStatus.Reserved, null))
+            : Problems.NotFound("reservation");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Flash sale {SaleId} created: SKU {SkuId}, {Quantity} units, starts {StartsAt}")]

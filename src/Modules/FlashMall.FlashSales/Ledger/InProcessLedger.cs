@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using FlashMall.FlashSales.Domain;
 using FlashMall.FlashSales.Persistence;
-using Microsoft.EntityFrameworkCore;
+using FlashMall.Kernel.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.FlashSales.Ledger;
@@ -19,10 +18,14 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
 {
     private readonly ConcurrentDictionary<Guid, Lazy<Task<SaleCounters>>> _sales = new();
 
-    public int? Remaining(Guid saleId) =>
-        _sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully
-            ? loading.Value.Result.Remaining
-            : null;
+    public ValueTask<LedgerCount?> CountAsync(Guid saleId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<LedgerCount?>(
+            _sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully
+                ? new LedgerCount(loading.Value.Result.Remaining, loading.Value.Result.InFlight)
+                : null);
+
+    /// <summary>Never: a buyer hears "reserved" only once the row is committed.</summary>
+    public ValueTask<bool> IsAdmittedAsync(Guid reservationId, Guid userId, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 
     public Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) => CountersAsync(sale);
 
@@ -30,7 +33,15 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
 
     public void Forget(Guid saleId) => _sales.TryRemove(saleId, out _);
 
-    public void Release(Guid saleId, Guid userId, Guid reservationId, int quantity)
+    /// <summary>Memory cannot roll back: the units go back once the release has committed.</summary>
+    public Task ReleaseAsync(FlashSalesDbContext db, ReleasedUnits released, CancellationToken cancellationToken) =>
+        db.RunAfterCommitAsync(_ =>
+        {
+            Release(released.SaleId, released.UserId, released.ReservationId, released.Quantity);
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+    private void Release(Guid saleId, Guid userId, Guid reservationId, int quantity)
     {
         if (!_sales.TryGetValue(saleId, out var loading) || !loading.IsValueCreated)
         {
@@ -66,11 +77,6 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
         }
         counters.GiveBack(quantity);
     }
-
-    public int InFlight(Guid saleId) =>
-        _sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully
-            ? loading.Value.Result.InFlight
-            : 0;
 
     public async ValueTask<ReserveOutcome?> FindEarlierAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
     {
@@ -203,16 +209,10 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
     private async Task<SaleCounters> LoadAsync(SaleTerms sale)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
-        // One snapshot for both reads: the units and the rows that hold them agree.
-        await using var snapshot = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
-        var reserved = await db.Sales.Where(s => s.Id == sale.SaleId).Select(s => s.Reserved).SingleAsync();
-        var counters = new SaleCounters(sale.Quantity - reserved);
-        var held = await db.Reservations.AsNoTracking()
-            .Where(r => r.SaleId == sale.SaleId && r.Status != ReservationStatus.Released)
-            .Select(r => new { r.Id, r.UserId, r.Quantity })
-            .ToListAsync();
-        foreach (var reservation in held)
+        var snapshot = await LedgerSnapshot.ReadAsync(
+            scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>(), sale, includeReleased: false, CancellationToken.None);
+        var counters = new SaleCounters(snapshot.Free);
+        foreach (var reservation in snapshot.Reservations)
         {
             var buyer = counters.Buyers.GetOrAdd(reservation.UserId, _ => new Buyer());
             buyer.Units += reservation.Quantity;

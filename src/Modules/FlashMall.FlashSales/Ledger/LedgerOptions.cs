@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using FlashMall.Kernel.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ internal sealed class FlashSalesOptions
 {
     public const string SectionName = "FlashSales";
 
-    /// <summary><c>InProcess</c> or <c>Redis</c> (API.md); the Redis ledger is not built yet.</summary>
+    /// <summary><c>InProcess</c> or <c>Redis</c>; unset: <c>Redis</c> when <c>ConnectionStrings:Redis</c> is set (API.md).</summary>
     [RegularExpression("^(?i:inprocess|redis)$", ErrorMessage = "FlashSales:Ledger must be InProcess or Redis.")]
     public string? Ledger { get; set; }
 
@@ -25,20 +26,39 @@ internal sealed class FlashSalesOptions
 [OptionsValidator]
 internal sealed partial class FlashSalesOptionsValidator : IValidateOptions<FlashSalesOptions>;
 
-/// <summary>Says at start-up which ledger sells, so an operator who asked for Redis is not misled.</summary>
-internal sealed partial class LedgerChoice(IOptions<FlashSalesOptions> options, ILogger<LedgerChoice> logger) : IStartupTask
+/// <summary><c>FlashSales:Ledger=Redis</c> without <c>ConnectionStrings:Redis</c> cannot start.</summary>
+internal sealed class LedgerNeedsRedis(IConfiguration configuration) : IValidateOptions<FlashSalesOptions>
 {
+    public ValidateOptionsResult Validate(string? name, FlashSalesOptions options) =>
+        string.Equals(options.Ledger, "Redis", StringComparison.OrdinalIgnoreCase)
+        && string.IsNullOrWhiteSpace(configuration.GetConnectionString(LedgerChoice.RedisConnection))
+            ? ValidateOptionsResult.Fail("FlashSales:Ledger=Redis needs ConnectionStrings:Redis.")
+            : ValidateOptionsResult.Success;
+}
+
+/// <summary>Which ledger sells, decided once from configuration, and said at start-up.</summary>
+internal sealed partial class LedgerChoice(IStockLedger ledger, ILogger<LedgerChoice> logger) : IStartupTask
+{
+    public const string RedisConnection = "Redis";
+
     public int Order => 0;
+
+    /// <summary>
+    /// <c>FlashSales:Ledger</c> when it says <c>Redis</c>; unset, Redis when a Redis connection is
+    /// configured. Anything else is the embedded ledger (an unknown value fails validation at start).
+    /// </summary>
+    public static bool UsesRedis(IConfiguration configuration) =>
+        configuration[$"{FlashSalesOptions.SectionName}:{nameof(FlashSalesOptions.Ledger)}"] is { Length: > 0 } ledger
+            ? string.Equals(ledger, "Redis", StringComparison.OrdinalIgnoreCase)
+                && !string.IsNullOrWhiteSpace(configuration.GetConnectionString(RedisConnection))
+            : !string.IsNullOrWhiteSpace(configuration.GetConnectionString(RedisConnection));
 
     public Task RunAsync(CancellationToken cancellationToken)
     {
-        if (string.Equals(options.Value.Ledger, "Redis", StringComparison.OrdinalIgnoreCase))
-        {
-            LogRedisNotYet(logger);
-        }
+        LogLedger(logger, ledger is Redis.RedisLedger ? "Redis" : "InProcess");
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "FlashSales:Ledger=Redis is not available yet: the in-process ledger sells, with the database deciding every reservation (safe on several nodes, but each node counts on its own)")]
-    private static partial void LogRedisNotYet(ILogger logger);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Flash sales sell through the {Ledger} stock ledger")]
+    private static partial void LogLedger(ILogger logger, string ledger);
 }

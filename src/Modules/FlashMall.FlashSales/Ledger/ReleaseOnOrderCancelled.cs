@@ -2,7 +2,6 @@ using FlashMall.Contracts.Ordering;
 using FlashMall.FlashSales.Domain;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Messaging;
-using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlashMall.FlashSales.Ledger;
@@ -10,8 +9,9 @@ namespace FlashMall.FlashSales.Ledger;
 /// <summary>
 /// A cancelled flash-sale order gives its units back, exactly once: the reservation turns
 /// <c>released</c> only from <c>reserved</c>/<c>ordered</c> (a conditional update), the sale's
-/// <c>reserved</c> column drops by its units in the same transaction, and after the commit the
-/// ledger's counters get the units and the buyer's share back. A redelivered event finds the
+/// <c>reserved</c> column drops by its units in the same transaction, and the ledger gets the
+/// units and the buyer's share back (<see cref="IStockLedger.ReleaseAsync"/>: after the commit
+/// in memory, before it in Redis, idempotently). A redelivered event finds the
 /// reservation released already and changes nothing.
 /// </summary>
 internal sealed class ReleaseOnOrderCancelled(FlashSalesDbContext db, IStockLedger ledger) : IIntegrationEventConsumer<OrderCancelled>
@@ -44,10 +44,6 @@ internal sealed class ReleaseOnOrderCancelled(FlashSalesDbContext db, IStockLedg
         var quantity = reservation.Quantity;
         await db.Sales.Where(s => s.Id == reservation.SaleId)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved - quantity), cancellationToken);
-        await db.RunAfterCommitAsync(_ =>
-        {
-            ledger.Release(reservation.SaleId, reservation.UserId, reservationId, quantity);
-            return Task.CompletedTask;
-        }, cancellationToken);
+        await ledger.ReleaseAsync(db, new ReleasedUnits(reservation.SaleId, reservation.UserId, reservationId, quantity), cancellationToken);
     }
 }

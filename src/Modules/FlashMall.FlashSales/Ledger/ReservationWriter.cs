@@ -9,7 +9,19 @@ using Microsoft.Extensions.Logging;
 
 namespace FlashMall.FlashSales.Ledger;
 
-internal sealed record PendingReservation(Guid Id, Guid SaleId, Guid UserId, int Quantity, int PerUserLimit)
+/// <summary>A reservation to write.</summary>
+/// <param name="Id">The reservation's id (derived from the Idempotency-Key when there is one).</param>
+/// <param name="SaleId">The sale.</param>
+/// <param name="UserId">The buyer.</param>
+/// <param name="Quantity">Units.</param>
+/// <param name="PerUserLimit">The sale's limit per buyer, checked again in the database.</param>
+/// <param name="AdmittedAt">When the gate admitted it (the Redis ledger); null: now.</param>
+/// <param name="RecordRefusal">
+/// Write a refused one as <c>released</c> with reason <c>gate_false_positive</c>: its buyer was
+/// already told "reserved" by the Redis gate and sees the refusal when polling.
+/// </param>
+internal sealed record PendingReservation(
+    Guid Id, Guid SaleId, Guid UserId, int Quantity, int PerUserLimit, DateTimeOffset? AdmittedAt = null, bool RecordRefusal = false)
 {
     public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
@@ -147,10 +159,17 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
             await db.Sales.Where(s => s.Id == sale.Key).ExecuteUpdateAsync(s => s.SetProperty(x => x.Reserved, x => x.Reserved));
             await CheckLimitsAsync(db, sale.Key, rows, batch, results);
             await TakeStockAsync(db, sale.Key, [.. rows.Where(i => results[i] == WriteResult.Written)], batch, results);
-            foreach (var i in rows.Where(i => results[i] == WriteResult.Written))
+            foreach (var i in rows)
             {
                 var pending = batch[i];
-                rowsToInsert.Add(Reservation.Create(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, now));
+                if (results[i] == WriteResult.Written)
+                {
+                    rowsToInsert.Add(Reservation.Create(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, pending.AdmittedAt ?? now));
+                }
+                else if (pending.RecordRefusal)
+                {
+                    rowsToInsert.Add(Reservation.Refused(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, pending.AdmittedAt ?? now));
+                }
             }
         }
         for (var i = 0; i < batch.Count; i++)

@@ -59,12 +59,14 @@ internal sealed partial class SaleReconciler(
             .ToDictionaryAsync(g => g.Status, g => g.Units, cancellationToken);
         var ordered = units.GetValueOrDefault(ReservationStatus.Ordered);
         var reserved = units.GetValueOrDefault(ReservationStatus.Reserved);
-        if (ledger.Remaining(saleId) is null && await directory.FindAsync(saleId, cancellationToken) is { } terms)
+        var count = await ledger.CountAsync(saleId, cancellationToken);
+        if (count is null && await directory.FindAsync(saleId, cancellationToken) is { } terms)
         {
             await ledger.WarmAsync(terms, cancellationToken);
+            count = await ledger.CountAsync(saleId, cancellationToken);
         }
-        var inFlight = ledger.InFlight(saleId);
-        var remaining = ledger.Remaining(saleId) ?? sale.Quantity - sale.Reserved;
+        var inFlight = count?.InFlight ?? 0;
+        var remaining = count?.Remaining ?? sale.Quantity - sale.Reserved;
 
         var differences = new List<string>();
         if (ordered + reserved + remaining + inFlight != sale.Quantity)

@@ -1,3 +1,5 @@
+using FlashMall.FlashSales.Persistence;
+
 namespace FlashMall.FlashSales.Ledger;
 
 /// <summary>What the ledger needs to know of a sale; fixed once the sale is created.</summary>
@@ -5,7 +7,7 @@ internal sealed record SaleTerms(Guid SaleId, int Quantity, int PerUserLimit, Da
 
 internal enum ReserveOutcome
 {
-    /// <summary>Reserved and durable: the buyer may be told.</summary>
+    /// <summary>Reserved: the buyer may be told (durable in the database on the embedded ledger, in Redis on the Redis one).</summary>
     Reserved,
     /// <summary>The same Idempotency-Key reserved this before: the same answer again.</summary>
     Replayed,
@@ -15,42 +17,62 @@ internal enum ReserveOutcome
     KeyReused,
     SoldOut,
     LimitReached,
+    NotStarted,
+    Ended,
+    /// <summary>The ledger is being rebuilt from the database (Redis lost the sale's keys): admission is paused.</summary>
+    Recovering,
 }
 
+/// <summary>A sale's units as the ledger counts them.</summary>
+/// <param name="Remaining">Free for sale.</param>
+/// <param name="InFlight">Taken for reservations the database does not hold yet (being written, or in the Redis Stream).</param>
+internal readonly record struct LedgerCount(int Remaining, int InFlight);
+
+/// <summary>A reservation the database has just released (its order cancelled or expired).</summary>
+internal sealed record ReleasedUnits(Guid SaleId, Guid UserId, Guid ReservationId, int Quantity);
+
 /// <summary>
-/// The stock ledger port: admits or refuses a purchase atomically (stock, per-buyer limit) and
-/// records the reservation durably before it answers. Adapters: <see cref="InProcessLedger"/>
-/// (embedded default) and, with the flash-sale issue's second half, Redis.
+/// The stock ledger port: admits or refuses a purchase atomically (window, stock, per-buyer
+/// limit, idempotency). Adapters: <see cref="InProcessLedger"/> (embedded default: counters in
+/// memory, the reservation durable in the database before the answer) and
+/// <see cref="Redis.RedisLedger"/> (one Lua script per purchase; the database decides for good
+/// when the reservation is written from the Redis Stream). docs/ARCHITECTURE.md states the guarantees.
 /// </summary>
 internal interface IStockLedger
 {
     ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken);
 
-    /// <summary>Units still free for sale, as the ledger knows them; null when the sale is not loaded in it yet.</summary>
-    int? Remaining(Guid saleId);
-
-    /// <summary>Units taken for reservations whose write has not finished yet (the reconciler counts them).</summary>
-    int InFlight(Guid saleId);
-
     /// <summary>
     /// What an earlier purchase with this reservation id (an Idempotency-Key) became: replayed,
-    /// in flight, or the key reused with another quantity; null when there was none. Checked
-    /// before the sale's window, so a retry after the end still finds its reservation.
+    /// in flight, or the key reused with another quantity; null when there was none or when
+    /// <see cref="ReserveAsync"/> will find it anyway. Called before the sale's window is checked,
+    /// so a retry after the end or the sell-out still finds its reservation.
     /// </summary>
     ValueTask<ReserveOutcome?> FindEarlierAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken);
 
+    /// <summary>The sale's units as the ledger counts them; null when the sale is not loaded in it.</summary>
+    ValueTask<LedgerCount?> CountAsync(Guid saleId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the ledger admitted this reservation of this buyer and the database does not hold
+    /// it yet (the Redis ledger answers before the row is written); the buyer sees it as reserved.
+    /// </summary>
+    ValueTask<bool> IsAdmittedAsync(Guid reservationId, Guid userId, CancellationToken cancellationToken);
+
     /// <summary>
     /// Gives a released reservation's units back to the sale and its buyer's share back to the
-    /// buyer; called after the release has committed (a reservation it does not hold changes nothing).
+    /// buyer, exactly once. Called inside the transaction that releases it in <paramref name="db"/>:
+    /// an adapter applies it after that commits (memory cannot roll back) or before, idempotently
+    /// (Redis: a failure rolls the release back and it is retried).
     /// </summary>
-    void Release(Guid saleId, Guid userId, Guid reservationId, int quantity);
+    Task ReleaseAsync(FlashSalesDbContext db, ReleasedUnits released, CancellationToken cancellationToken);
 
-    /// <summary>Sales whose counters are in memory.</summary>
+    /// <summary>Sales this node has loaded.</summary>
     IReadOnlyCollection<Guid> LoadedSales { get; }
 
-    /// <summary>Drops a sale's counters (an ended sale); a later use reloads them from the database.</summary>
+    /// <summary>Drops a sale from this node (an ended sale); a later use loads it again.</summary>
     void Forget(Guid saleId);
 
-    /// <summary>Loads the sale's counters from the database ahead of its start (idempotent).</summary>
+    /// <summary>Loads the sale into the ledger ahead of its start (idempotent).</summary>
     Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken);
 }

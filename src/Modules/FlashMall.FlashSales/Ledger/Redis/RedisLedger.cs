@@ -1,0 +1,329 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using FlashMall.FlashSales.Endpoints;
+using FlashMall.FlashSales.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace FlashMall.FlashSales.Ledger.Redis;
+
+/// <summary>Where the Redis ledger's keys live: <c>Cache:KeyPrefix</c> + <c>{sale:ID}:…</c>.</summary>
+internal sealed record RedisLedgerKeys(string Prefix)
+{
+    public SaleKeys For(Guid saleId) => new(Prefix, saleId);
+}
+
+/// <summary>
+/// The Redis ledger: Redis is the admission gate, the database the source of truth. One Lua
+/// script per purchase checks the epoch, the window, the stock and the buyer's limit, takes the
+/// units and appends the reservation to the sale's stream, atomically; the buyer hears
+/// "reserved" then, and <see cref="ReservationStream"/> writes it to the database, which decides
+/// for good (a refusal there becomes a <c>gate_false_positive</c> release). Each sale carries an
+/// epoch: when Redis has lost the sale's keys (a restart without persistence, a failover to a
+/// replica that never had them) the script says so, admission pauses (<c>ledger_recovering</c>),
+/// one node rebuilds the keys from the database and selling resumes under a new epoch.
+/// A sold-out sale is remembered in-process for a second, so it costs no Redis call.
+/// </summary>
+internal sealed partial class RedisLedger(
+    IConnectionMultiplexer redis, RedisLedgerKeys keys, ReservationStream stream, IServiceScopeFactory scopes, TimeProvider clock,
+    IHostApplicationLifetime lifetime, IMeterFactory meters, ILogger<RedisLedger> logger) : IStockLedger
+{
+    public static readonly TimeSpan SoldOutFlagTime = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RebuildLockTime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan KeepAfterEnd = TimeSpan.FromDays(1);
+
+    private readonly ConcurrentDictionary<Guid, SaleState> _sales = new();
+    private readonly Counter<long> _rebuilds = meters.Create(SaleReconciler.MeterName).CreateCounter<long>(
+        "flashmall.flash_sales.ledger.rebuilds", description: "Sales whose Redis keys were rebuilt from the database.");
+    private (DateTimeOffset At, Guid[] Sales) _recent = (DateTimeOffset.MinValue, []);
+
+    public IReadOnlyCollection<Guid> LoadedSales => [.. _sales.Keys];
+
+    public void Forget(Guid saleId) => _sales.TryRemove(saleId, out _);
+
+    public async Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) =>
+        await State(sale).LoadAsync(this).WaitAsync(cancellationToken);
+
+    public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
+    {
+        var state = State(sale);
+        if (await EpochAsync(state, cancellationToken) is not { } epoch)
+        {
+            return ReserveOutcome.Recovering;
+        }
+        if (state.SoldOutUntil > clock.GetTimestamp())
+        {
+            return ReserveOutcome.SoldOut; // no Redis call
+        }
+        var code = (int)await redis.GetDatabase().ScriptEvaluateAsync(RedisLedgerScripts.Reserve, state.Keys.Reserve,
+        [
+            epoch, userId.ToString("N"), quantity, reservationId.ToString("N"),
+            clock.GetUtcNow().ToUnixTimeMilliseconds(), FlashSaleEndpoints.MaxPerUserLimit,
+        ]);
+        switch (code)
+        {
+            case RedisLedgerScripts.Reserved:
+                return ReserveOutcome.Reserved;
+            case RedisLedgerScripts.Replayed:
+                return ReserveOutcome.Replayed;
+            case RedisLedgerScripts.KeyReused:
+                return ReserveOutcome.KeyReused;
+            case RedisLedgerScripts.SoldOut:
+                state.SoldOutUntil = clock.GetTimestamp() + (long)(SoldOutFlagTime.TotalSeconds * clock.TimestampFrequency);
+                return ReserveOutcome.SoldOut;
+            case RedisLedgerScripts.LimitReached:
+                return ReserveOutcome.LimitReached;
+            case RedisLedgerScripts.NotStarted:
+                return ReserveOutcome.NotStarted;
+            case RedisLedgerScripts.Ended:
+                return ReserveOutcome.Ended;
+            case RedisLedgerScripts.EpochChanged:
+                state.Lost(epoch);
+                _ = state.LoadAsync(this);
+                return ReserveOutcome.Recovering;
+            default:
+                throw new InvalidOperationException($"The reserve script refused its arguments ({code}).");
+        }
+    }
+
+    public async ValueTask<ReserveOutcome?> FindEarlierAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
+    {
+        var state = State(sale);
+        var now = clock.GetUtcNow();
+        if (now >= sale.StartsAt && now < sale.EndsAt && state.SoldOutUntil <= clock.GetTimestamp())
+        {
+            return null; // the reserve script replays it in the same call
+        }
+        if (await EpochAsync(state, cancellationToken) is null)
+        {
+            return ReserveOutcome.Recovering;
+        }
+        var earlier = await redis.GetDatabase().HashGetAsync(state.Keys.Reservations, reservationId.ToString("N"));
+        if (earlier.IsNull)
+        {
+            return null;
+        }
+        return Parse(earlier) is { } held && held.UserId == userId && held.Quantity == quantity ? ReserveOutcome.Replayed : ReserveOutcome.KeyReused;
+    }
+
+    public async ValueTask<LedgerCount?> CountAsync(Guid saleId, CancellationToken cancellationToken)
+    {
+        var sale = keys.For(saleId);
+        var result = await redis.GetDatabase().ScriptEvaluateAsync(RedisLedgerScripts.Count, [sale.Meta, sale.Stream]);
+        return result.IsNull ? null : new LedgerCount((int)result[0], (int)result[1]);
+    }
+
+    public async ValueTask<bool> IsAdmittedAsync(Guid reservationId, Guid userId, CancellationToken cancellationToken)
+    {
+        var id = reservationId.ToString("N");
+        var database = redis.GetDatabase();
+        var found = await Task.WhenAll((await RecentSalesAsync(cancellationToken)).Select(s => database.HashGetAsync(keys.For(s).Reservations, id)));
+        return found.Any(v => !v.IsNull && Parse(v) is { } held && held.UserId == userId);
+    }
+
+    public async Task ReleaseAsync(FlashSalesDbContext db, ReleasedUnits released, CancellationToken cancellationToken)
+    {
+        var sale = keys.For(released.SaleId);
+        var code = (int)await redis.GetDatabase().ScriptEvaluateAsync(RedisLedgerScripts.Release,
+            [sale.Meta, sale.Buyers, sale.Reservations], [released.ReservationId.ToString("N")]);
+        if (code == RedisLedgerScripts.EpochChanged)
+        {
+            // Being rebuilt: its snapshot may not see this release yet. Roll back and come again.
+            throw new LedgerRecoveringException(released.SaleId);
+        }
+        if (_sales.TryGetValue(released.SaleId, out var state))
+        {
+            state.SoldOutUntil = 0;
+        }
+    }
+
+    /// <summary>The node's epoch for the sale: loads it on first use (waiting), or null while it is being recovered.</summary>
+    private async ValueTask<string?> EpochAsync(SaleState state, CancellationToken cancellationToken)
+    {
+        if (state.Epoch is { } epoch)
+        {
+            return epoch;
+        }
+        var loading = state.LoadAsync(this);
+        if (state.EverLoaded && !loading.IsCompleted)
+        {
+            return null; // lost and being rebuilt: admission pauses
+        }
+        await loading.WaitAsync(cancellationToken);
+        return state.Epoch;
+    }
+
+    private SaleState State(SaleTerms sale) => _sales.GetOrAdd(sale.SaleId, _ => new SaleState(sale, keys.For(sale.SaleId)));
+
+    /// <summary>
+    /// Adopts the sale's epoch from Redis; when there is none, one node (the holder of the rebuild
+    /// lock) rebuilds the keys from the database and the others wait for the new epoch.
+    /// </summary>
+    private async Task LoadEpochAsync(SaleState state)
+    {
+        var database = redis.GetDatabase();
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            lifetime.ApplicationStopping.ThrowIfCancellationRequested();
+            try
+            {
+                var epoch = await database.HashGetAsync(state.Keys.Meta, "epoch");
+                if (epoch.HasValue)
+                {
+                    state.Epoch = epoch.ToString();
+                    return;
+                }
+                var token = Guid.NewGuid().ToString("N");
+                if (await database.LockTakeAsync(state.Keys.RebuildLock, token, RebuildLockTime))
+                {
+                    try
+                    {
+                        await RebuildAsync(state);
+                    }
+                    finally
+                    {
+                        await database.LockReleaseAsync(state.Keys.RebuildLock, token);
+                    }
+                    continue;
+                }
+            }
+            catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                LogLoadFailed(logger, ex, state.Terms.SaleId);
+            }
+            await Task.Delay(delay, clock, lifetime.ApplicationStopping);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+        }
+    }
+
+    /// <summary>
+    /// Writes what the stream still holds to the database, reads the database in one snapshot,
+    /// and writes the buyers, the reservations (released ones too, so a retry of one finds it) and
+    /// finally the meta hash with a new epoch. Until that last step every script finds no epoch
+    /// and admission stays paused on every node.
+    /// </summary>
+    private async Task RebuildAsync(SaleState state)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var sale = state.Terms;
+        var written = await stream.DrainAsync(sale, state.Keys, lifetime.ApplicationStopping);
+        LedgerSnapshot snapshot;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            snapshot = await LedgerSnapshot.ReadAsync(scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>(), sale, includeReleased: true, lifetime.ApplicationStopping);
+        }
+        var database = redis.GetDatabase();
+        await database.KeyDeleteAsync([state.Keys.Buyers, state.Keys.Reservations]);
+        var buyers = snapshot.Reservations.Where(r => !r.Released).GroupBy(r => r.UserId)
+            .Select(g => new HashEntry(g.Key.ToString("N"), g.Sum(r => r.Quantity))).ToList();
+        foreach (var chunk in buyers.Chunk(1_000))
+        {
+            await database.HashSetAsync(state.Keys.Buyers, chunk);
+        }
+        foreach (var chunk in snapshot.Reservations.Chunk(1_000))
+        {
+            await database.HashSetAsync(state.Keys.Reservations,
+                [.. chunk.Select(r => new HashEntry(r.Id.ToString("N"), $"{r.UserId:N}:{r.Quantity}{(r.Released ? ":x" : "")}"))]);
+        }
+        var now = clock.GetUtcNow();
+        var expireAt = new[] { sale.EndsAt + KeepAfterEnd, now.AddHours(1) }.Max();
+        var epoch = Guid.NewGuid().ToString("N");
+        await database.ScriptEvaluateAsync(RedisLedgerScripts.Open, state.Keys.All,
+        [
+            snapshot.Free, sale.PerUserLimit, sale.StartsAt.ToUnixTimeMilliseconds(), sale.EndsAt.ToUnixTimeMilliseconds(),
+            epoch, expireAt.ToUnixTimeMilliseconds(), ReservationStream.Group,
+        ]);
+        _rebuilds.Add(1);
+        LogRebuilt(logger, sale.SaleId, snapshot.Free, snapshot.Reservations.Count, written, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private async Task<Guid[]> RecentSalesAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var recent = _recent;
+        if (now - recent.At < TimeSpan.FromSeconds(1))
+        {
+            return recent.Sales;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var since = now - KeepAfterEnd;
+        var sales = await scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>().Sales.AsNoTracking()
+            .Where(s => s.StartsAt <= now && s.EndsAt > since).Select(s => s.Id).ToArrayAsync(cancellationToken);
+        _recent = (now, sales);
+        return sales;
+    }
+
+    private static (Guid UserId, int Quantity)? Parse(RedisValue held)
+    {
+        var text = held.ToString().AsSpan();
+        return text.Length > 33 && text[32] == ':' && Guid.TryParseExact(text[..32], "N", out var user)
+            && int.TryParse(text[33..].TrimEnd(":x"), out var quantity)
+            ? (user, quantity)
+            : null;
+    }
+
+    /// <summary>This node's view of one sale in the Redis ledger.</summary>
+    private sealed class SaleState(SaleTerms terms, SaleKeys keys)
+    {
+        private readonly Lock _gate = new();
+        private Task? _loading;
+
+        public SaleTerms Terms { get; } = terms;
+        public SaleKeys Keys { get; } = keys;
+
+        /// <summary>The epoch this node last saw; null before the first load and while recovering.</summary>
+        public volatile string? Epoch;
+
+        public bool EverLoaded;
+
+        /// <summary>A timestamp (<see cref="TimeProvider.GetTimestamp"/>) before which the sale is known sold out.</summary>
+        public long SoldOutUntil;
+
+        public Task LoadAsync(RedisLedger ledger)
+        {
+            lock (_gate)
+            {
+                if (_loading is null || _loading.IsFaulted || _loading.IsCanceled || (_loading.IsCompleted && Epoch is null))
+                {
+                    _loading = Run(ledger);
+                }
+                return _loading;
+            }
+        }
+
+        private async Task Run(RedisLedger ledger)
+        {
+            await Task.Yield();
+            await ledger.LoadEpochAsync(this);
+            EverLoaded = true;
+        }
+
+        /// <summary>Redis no longer knows <paramref name="epoch"/>: forget it (unless a newer one was adopted meanwhile).</summary>
+        public void Lost(string epoch)
+        {
+            lock (_gate)
+            {
+                if (Epoch == epoch)
+                {
+                    Epoch = null;
+                    SoldOutUntil = 0;
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loading flash sale {SaleId} into the Redis ledger failed; retrying")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception, Guid saleId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Flash sale {SaleId} rebuilt in Redis from the database: {Free} units free, {Reservations} reservations, {Drained} written from the stream first, in {Milliseconds:F0} ms")]
+    private static partial void LogRebuilt(ILogger logger, Guid saleId, int free, int reservations, int drained, double milliseconds);
+}
+
+/// <summary>The sale is being rebuilt in Redis; the operation is retried after.</summary>
+internal sealed class LedgerRecoveringException(Guid saleId)
+    : Exception($"Flash sale {saleId} is being rebuilt in the Redis ledger; retry shortly.");

@@ -1,0 +1,140 @@
+using StackExchange.Redis;
+
+namespace FlashMall.FlashSales.Ledger.Redis;
+
+/// <summary>
+/// A sale's keys. All carry the hash tag <c>{sale:ID}</c>, so a sale lives in one slot of a
+/// Redis Cluster and one script can touch all of them.
+/// </summary>
+internal sealed class SaleKeys
+{
+    public SaleKeys(string prefix, Guid saleId)
+    {
+        var tag = $"{prefix}{{sale:{saleId:N}}}";
+        Meta = $"{tag}:meta";
+        Buyers = $"{tag}:buyers";
+        Reservations = $"{tag}:reservations";
+        Stream = $"{tag}:stream";
+        RebuildLock = $"{tag}:rebuild";
+        Reserve = [Meta, Buyers, Reservations, Stream];
+        All = [Meta, Buyers, Reservations, Stream];
+    }
+
+    /// <summary>Hash: <c>stock</c> (free units), <c>limit</c>, <c>starts</c>/<c>ends</c> (Unix ms), <c>epoch</c>.</summary>
+    public RedisKey Meta { get; }
+
+    /// <summary>Hash: buyer (32 hex) → units held.</summary>
+    public RedisKey Buyers { get; }
+
+    /// <summary>Hash: reservation id (32 hex) → <c>buyer:units</c>, with <c>:x</c> appended once released.</summary>
+    public RedisKey Reservations { get; }
+
+    /// <summary>Stream of admitted reservations (<c>r</c>, <c>u</c>, <c>q</c>, <c>t</c>), read by the writers' consumer group.</summary>
+    public RedisKey Stream { get; }
+
+    /// <summary>Held (SET NX PX) by the one node rebuilding the sale from the database.</summary>
+    public RedisKey RebuildLock { get; }
+
+    public RedisKey[] Reserve { get; }
+
+    public RedisKey[] All { get; }
+}
+
+/// <summary>The ledger's Lua scripts; each runs atomically in the sale's slot.</summary>
+internal static class RedisLedgerScripts
+{
+    public const int Reserved = 1;
+    public const int Replayed = 2;
+    public const int KeyReused = 3;
+    public const int SoldOut = -1;
+    public const int LimitReached = -2;
+    public const int NotStarted = -3;
+    public const int Ended = -4;
+    /// <summary>The sale's epoch is not the caller's (missing: Redis lost the keys; other: rebuilt since).</summary>
+    public const int EpochChanged = -5;
+    public const int BadArguments = -6;
+
+    /// <summary>
+    /// KEYS: meta, buyers, reservations, stream. ARGV: epoch, buyer (32 lowercase hex), units,
+    /// reservation id (32 lowercase hex), now (Unix ms), most units per purchase (1–999), all
+    /// numbers in plain decimal digits (no sign, exponent, hex or spaces). Checks, in order:
+    /// epoch, arguments, an earlier reservation with this id (replay), window, stock, the buyer's
+    /// limit; then takes the units, counts them to the buyer, records the reservation and appends it
+    /// to the stream. Every refusal returns before the first write.
+    /// </summary>
+    public const string Reserve = """
+        if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return -5 end
+        local buyer, id = ARGV[2], ARGV[4]
+        if not string.find(ARGV[3], '^%d%d?%d?$') or not string.find(ARGV[5], '^%d+$') or not string.find(ARGV[6], '^%d%d?%d?$')
+          or string.len(buyer) ~= 32 or string.find(buyer, '[^0-9a-f]')
+          or string.len(id) ~= 32 or string.find(id, '[^0-9a-f]') then
+          return -6
+        end
+        local units, now, most = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
+        if units < 1 or units > most then return -6 end
+        local earlier = redis.call('HGET', KEYS[3], id)
+        if earlier then
+          if string.sub(earlier, 1, 32) == buyer and tonumber(string.match(earlier, '^%x+:(%d+)')) == units then return 2 end
+          return 3
+        end
+        local m = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends')
+        if now < tonumber(m[3]) then return -3 end
+        if now >= tonumber(m[4]) then return -4 end
+        if tonumber(m[1]) < units then return -1 end
+        if tonumber(redis.call('HGET', KEYS[2], buyer) or '0') + units > tonumber(m[2]) then return -2 end
+        redis.call('HINCRBY', KEYS[1], 'stock', -units)
+        redis.call('HINCRBY', KEYS[2], buyer, units)
+        redis.call('HSET', KEYS[3], id, buyer .. ':' .. units)
+        redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', units, 't', now)
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS: meta, buyers, reservations. ARGV: reservation id. Gives a held reservation's units
+    /// back once (marks it <c>:x</c>); 1 given back, 0 not held (unknown or given back before),
+    /// -5 while the sale is being rebuilt (the caller retries later).
+    /// </summary>
+    public const string Release = """
+        if not redis.call('HGET', KEYS[1], 'epoch') then return -5 end
+        local v = redis.call('HGET', KEYS[3], ARGV[1])
+        if not v or string.sub(v, -2) == ':x' then return 0 end
+        local buyer = string.sub(v, 1, 32)
+        local units = tonumber(string.match(v, '^%x+:(%d+)'))
+        redis.call('HSET', KEYS[3], ARGV[1], v .. ':x')
+        redis.call('HINCRBY', KEYS[1], 'stock', units)
+        if redis.call('HINCRBY', KEYS[2], buyer, -units) <= 0 then redis.call('HDEL', KEYS[2], buyer) end
+        return 1
+        """;
+
+    /// <summary>KEYS: meta, stream. Free units and the units in the stream (admitted, not yet written); nil when not loaded.</summary>
+    public const string Count = """
+        local stock = redis.call('HGET', KEYS[1], 'stock')
+        if not stock then return nil end
+        local inflight = 0
+        local entries = redis.call('XRANGE', KEYS[2], '-', '+')
+        for _, e in ipairs(entries) do
+          local f = e[2]
+          for i = 1, #f, 2 do if f[i] == 'q' then inflight = inflight + tonumber(f[i + 1]) end end
+        end
+        return { tonumber(stock), inflight }
+        """;
+
+    /// <summary>
+    /// KEYS: meta, buyers, reservations, stream. ARGV: stock, limit, starts, ends, epoch,
+    /// expire-at (Unix ms), group. The last step of a rebuild: the stream and its group exist,
+    /// then the meta hash (and with it the epoch) appears and admission resumes. The keys expire
+    /// a day after the sale ends (retries after the end still find their reservations until then).
+    /// </summary>
+    public const string Open = """
+        if redis.call('EXISTS', KEYS[4]) == 0 then
+          redis.call('XGROUP', 'CREATE', KEYS[4], ARGV[7], '$', 'MKSTREAM')
+        else
+          pcall(redis.call, 'XGROUP', 'CREATE', KEYS[4], ARGV[7], '0')
+        end
+        redis.call('HSET', KEYS[2], '_', 0)
+        redis.call('HSET', KEYS[3], '_', 0)
+        redis.call('HSET', KEYS[1], 'stock', ARGV[1], 'limit', ARGV[2], 'starts', ARGV[3], 'ends', ARGV[4], 'epoch', ARGV[5])
+        for _, key in ipairs(KEYS) do redis.call('PEXPIREAT', key, ARGV[6]) end
+        return 1
+        """;
+}

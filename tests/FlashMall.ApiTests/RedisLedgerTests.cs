@@ -1,0 +1,313 @@
+using System.Net;
+using FlashMall.ApiTests.Infrastructure;
+using FlashMall.FlashSales.Ledger.Redis;
+using FlashMall.FlashSales.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>
+/// The Redis ledger where it differs from the embedded one: Redis is only the gate. It loses its
+/// data, is given nonsense, or admits what the database then refuses, and the database still decides.
+/// </summary>
+public sealed class RedisLedgerTests
+{
+    private static async Task<FlashMallFactory> NodeAsync(string? redis = null, Action<FlashMallFactory>? configure = null, FlashMallFactory? shareStoresWith = null)
+    {
+        var node = shareStoresWith is null ? new FlashMallFactory() : new SecondNodeFactory(shareStoresWith);
+        await ((IAsyncLifetime)node).InitializeAsync();
+        if (redis is not null)
+        {
+            node.Settings["ConnectionStrings:Redis"] = redis;
+        }
+        node.Settings["FlashSales:Ledger"] = "Redis";
+        node.Settings["Ordering:ReservationPollInterval"] = "00:00:00.050";
+        configure?.Invoke(node);
+        node.CreateClient().Dispose();
+        return node;
+    }
+
+    private static async Task<string> LiveSaleAsync(FlashMallFactory node, int quantity, int perUserLimit = 1)
+    {
+        using var admin = await node.AdminClientAsync();
+        return await node.LiveSaleAsync(admin, quantity, perUserLimit);
+    }
+
+    private static SaleKeys Keys(FlashMallFactory node, string sale) => node.Services.GetRequiredService<RedisLedgerKeys>().For(Guid.Parse(sale));
+
+    [RedisFact]
+    public async Task Redis_restarted_empty_mid_sale_pauses_admission_rebuilds_from_the_database_and_sells_exactly_the_quantity()
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        var node = await NodeAsync(redis.ConnectionString);
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 300);
+            var answers = new List<(HttpStatusCode Status, string Body, DateTime At)>();
+            using var stop = new CancellationTokenSource();
+            var buying = Task.Run(async () =>
+            {
+                await Parallel.ForEachAsync(Enumerable.Range(0, 5_000), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, ct) =>
+                {
+                    if (stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    using var buyer = node.Buyer(Guid.NewGuid());
+                    using var response = await buyer.PurchaseAsync(sale);
+                    var answer = (response.StatusCode, await response.Content.ReadAsStringAsync(ct), DateTime.UtcNow);
+                    lock (answers)
+                    {
+                        answers.Add(answer);
+                        if (answer.Item2.Contains("\"sold_out\"", StringComparison.Ordinal))
+                        {
+                            stop.Cancel();
+                        }
+                    }
+                });
+            });
+            await LedgerScenarios.EventuallyAsync(() => Task.FromResult(Count(answers, HttpStatusCode.Accepted) >= 60), "60 reservations before the restart");
+            await redis.RestartEmptyAsync();
+            var restarted = DateTime.UtcNow;
+            await buying;
+
+            List<(HttpStatusCode Status, string Body, DateTime At)> all;
+            lock (answers)
+            {
+                all = [.. answers];
+            }
+            // Admission paused while the keys were rebuilt from the database...
+            Assert.Contains(all, a => a.Status == HttpStatusCode.ServiceUnavailable && a.Body.Contains("\"ledger_recovering\"", StringComparison.Ordinal));
+            // ...and resumed within 5 s of Redis being back.
+            var resumed = all.Where(a => a.At > restarted && a.Status == HttpStatusCode.Accepted).Min(a => a.At);
+            Assert.True(resumed - restarted < TimeSpan.FromSeconds(5), $"selling resumed {(resumed - restarted).TotalSeconds:F1} s after the restart");
+            Assert.Contains(node.Logs.Lines, l => l.Contains("rebuilt in Redis from the database", StringComparison.Ordinal));
+
+            // The database sold exactly the quantity: reservations Redis lost with its data were
+            // never written (their units were sold again after the rebuild), none was sold twice.
+            var (_, units, reserved) = await node.StoredAsync(sale, countReleased: false);
+            Assert.Equal(300, units);
+            Assert.Equal(300, reserved);
+            await LedgerScenarios.EventuallyAsync(async () => await node.OrdersOfSaleAsync(sale) == 300, "an order for every reservation");
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    [RedisFact]
+    public async Task The_reserve_script_given_bad_arguments_refuses_them_and_changes_nothing()
+    {
+        var node = await NodeAsync();
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 10, perUserLimit: 5);
+            using (var buyer = node.Buyer(Guid.NewGuid()))
+            {
+                await (await buyer.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+            }
+            await node.StoredAsync(sale);
+            var keys = Keys(node, sale);
+            var redis = node.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+            var epoch = (string)(await redis.HashGetAsync(keys.Meta, "epoch"))!;
+            var before = await DumpAsync(redis, keys);
+            var buyerId = Guid.NewGuid().ToString("N");
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+            RedisValue[] Args(RedisValue units, RedisValue? buyer = null, RedisValue? id = null, RedisValue? at = null, RedisValue? most = null) =>
+                [epoch, buyer ?? buyerId, units, id ?? Guid.NewGuid().ToString("N"), at ?? now, most ?? 100];
+            var bad = new[]
+            {
+                Args(0), Args(-1), Args(1_000_000_000), Args(101), Args("abc"), Args("1.5"), Args(""), Args("1e9"), Args("nan"), Args("0x1"), Args(" 1"), Args("+1"),
+                Args(1, buyer: "not-a-buyer"), Args(1, buyer: new string('g', 32)), Args(1, id: "short"), Args(1, id: Guid.NewGuid().ToString()),
+                Args(1, at: "soon"), Args(1, at: -5), Args(1, most: "many"),
+            };
+            foreach (var arguments in bad)
+            {
+                var code = (int)await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, arguments);
+                Assert.True(code == RedisLedgerScripts.BadArguments, $"({string.Join(", ", arguments)}) gave {code}");
+            }
+            var staleEpoch = Args(1);
+            staleEpoch[0] = "stale";
+            Assert.Equal(RedisLedgerScripts.EpochChanged, (int)await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, staleEpoch));
+
+            Assert.Equal(before, await DumpAsync(redis, keys));
+            // The same script with good arguments does reserve (the refusals above were not for another reason).
+            Assert.Equal(RedisLedgerScripts.Reserved, (int)await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, Args(1)));
+            Assert.NotEqual(before, await DumpAsync(redis, keys));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    [RedisFact]
+    public async Task A_yes_from_Redis_that_the_database_refuses_is_released_as_a_gate_false_positive_and_never_becomes_an_order()
+    {
+        var node = await NodeAsync();
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 5);
+            for (var i = 0; i < 5; i++)
+            {
+                using var buyer = node.Buyer(Guid.NewGuid());
+                await (await buyer.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+            }
+            await node.StoredAsync(sale);
+            // Redis forgets three decrements (an acknowledged write lost in a failover).
+            var redis = node.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+            await redis.HashIncrementAsync(Keys(node, sale).Meta, "stock", 3);
+            await Task.Delay(1_100); // the in-process sold-out flag lapses
+
+            var late = new List<(Guid Buyer, string ReservationId)>();
+            for (var i = 0; i < 3; i++)
+            {
+                var buyerId = Guid.NewGuid();
+                using var buyer = node.Buyer(buyerId);
+                var answer = await (await buyer.PurchaseAsync(sale)).JsonAsync(HttpStatusCode.Accepted);
+                late.Add((buyerId, answer.GetProperty("reservationId").GetString()!));
+            }
+
+            Assert.Equal((8, 8, 5), await node.StoredAsync(sale));
+            foreach (var (buyerId, reservationId) in late)
+            {
+                using var buyer = node.Buyer(buyerId);
+                var seen = await (await buyer.GetAsync($"/api/reservations/{reservationId}")).JsonAsync();
+                Assert.Equal("released", seen.GetProperty("status").GetString());
+                var row = await node.WithScopeAsync(s => s.GetRequiredService<FlashSalesDbContext>().Reservations.SingleAsync(r => r.Id == Guid.Parse(reservationId)));
+                Assert.Equal("gate_false_positive", row.ReleasedReason);
+            }
+            await LedgerScenarios.EventuallyAsync(async () => await node.OrdersOfSaleAsync(sale) == 5, "the 5 real orders");
+            await Task.Delay(500);
+            Assert.Equal(5, await node.OrdersOfSaleAsync(sale));
+            Assert.Equal(3, node.Logs.Lines.Count(l => l.Contains("released as gate_false_positive", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    [RedisFact]
+    public async Task Entries_a_dead_node_read_and_never_wrote_are_claimed_by_another_and_each_becomes_exactly_one_order()
+    {
+        // A core node admits; it runs no background work, so nothing writes its stream yet.
+        var api = await NodeAsync(configure: n => n.Settings["role"] = "core");
+        FlashMallFactory? worker = null;
+        try
+        {
+            var sale = await LiveSaleAsync(api, quantity: 40);
+            var reserved = await Task.WhenAll(Enumerable.Range(0, 25).Select(async _ =>
+            {
+                using var buyer = api.Buyer(Guid.NewGuid());
+                return (await (await buyer.PurchaseAsync(sale)).JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString();
+            }));
+            // A worker reads every entry and dies before writing any.
+            var keys = Keys(api, sale);
+            var redis = api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+            var taken = await redis.StreamReadGroupAsync(keys.Stream, ReservationStream.Group, "dead-worker", ">", 100);
+            Assert.Equal(25, taken.Length);
+
+            worker = await NodeAsync(configure: n =>
+            {
+                n.Settings["role"] = "worker";
+                n.Settings["FlashSales:Redis:ReclaimAfter"] = "00:00:01";
+            }, shareStoresWith: api);
+            await LedgerScenarios.EventuallyAsync(async () => await worker.OrdersOfSaleAsync(sale) == 25, "25 orders");
+            await Task.Delay(500);
+            Assert.Equal(25, await worker.OrdersOfSaleAsync(sale));
+            Assert.Equal((25, 25, 25), await worker.StoredAsync(sale));
+            Assert.Equal(0, (await redis.StreamPendingAsync(keys.Stream, ReservationStream.Group)).PendingMessageCount);
+            Assert.Equal(0, await redis.StreamLengthAsync(keys.Stream));
+            Assert.Equal(25, reserved.Distinct().Count());
+        }
+        finally
+        {
+            if (worker is not null)
+            {
+                await ((IAsyncLifetime)worker).DisposeAsync();
+            }
+            await ((IAsyncLifetime)api).DisposeAsync();
+        }
+    }
+
+    private static int Count(List<(HttpStatusCode Status, string Body, DateTime At)> answers, HttpStatusCode status)
+    {
+        lock (answers)
+        {
+            return answers.Count(a => a.Status == status);
+        }
+    }
+
+    private static async Task<string> DumpAsync(IDatabase redis, SaleKeys keys)
+    {
+        static string Hash(HashEntry[] entries) => string.Join(",", entries.OrderBy(e => (string)e.Name!, StringComparer.Ordinal).Select(e => $"{e.Name}={e.Value}"));
+        var stream = await redis.StreamRangeAsync(keys.Stream, "-", "+");
+        return string.Join(" | ",
+            Hash(await redis.HashGetAllAsync(keys.Meta)), Hash(await redis.HashGetAllAsync(keys.Buyers)), Hash(await redis.HashGetAllAsync(keys.Reservations)),
+            string.Join(",", stream.Select(e => e.Id)), (await redis.StreamPendingAsync(keys.Stream, ReservationStream.Group)).PendingMessageCount);
+    }
+}
+
+/// <summary>The ledger contract on a 3-master Redis Cluster: every sale's keys in one slot, one script per purchase.</summary>
+public sealed class RedisClusterLedgerTests
+{
+    private static async Task<(FlashMallFactory Node, string Sale)> SaleAsync(int quantity, int perUserLimit)
+    {
+        var node = new FlashMallFactory();
+        await ((IAsyncLifetime)node).InitializeAsync();
+        node.Settings["ConnectionStrings:Redis"] = TestEnvironment.RedisCluster;
+        node.Settings["FlashSales:Ledger"] = "Redis";
+        node.Settings["Ordering:ReservationPollInterval"] = "00:00:00.050";
+        using var admin = await node.AdminClientAsync();
+        return (node, await node.LiveSaleAsync(admin, quantity, perUserLimit));
+    }
+
+    [RedisClusterFact]
+    public async Task Five_thousand_buyers_at_once_on_100_units_get_exactly_100_reservations_and_100_orders()
+    {
+        var (node, sale) = await SaleAsync(100, 1);
+        try
+        {
+            await LedgerScenarios.StampedeAsync(node, sale);
+            var nodes = node.Services.GetRequiredService<IConnectionMultiplexer>().GetEndPoints();
+            Assert.Equal(3, nodes.Length);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    [RedisClusterFact]
+    public async Task One_buyer_sending_200_parallel_requests_with_limit_2_gets_exactly_2()
+    {
+        var (node, sale) = await SaleAsync(50, 2);
+        try
+        {
+            await LedgerScenarios.GreedyBuyerAsync(node, sale);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    [RedisClusterFact]
+    public async Task Retries_with_one_Idempotency_Key_reserve_once()
+    {
+        var (node, sale) = await SaleAsync(10, 3);
+        try
+        {
+            await LedgerScenarios.RetriesAsync(node, sale);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+}
