@@ -144,8 +144,6 @@ public sealed class PurchasePerIpLimitTests(PurchasePerIpFactory factory) : ICla
 
         Assert.Equal(4, statuses.Count(s => s == HttpStatusCode.Accepted));
         Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
-        var stored = await factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.FlashSales.Persistence.FlashSalesDbContext>()
-            .Reservations.CountAsync(r => r.SaleId == Guid.Parse(sale!)));
-        Assert.Equal(4, stored);
+        Assert.Equal(4, (await factory.StoredAsync(sale)).Reservations);
     }
 }

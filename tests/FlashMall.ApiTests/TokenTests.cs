@@ -83,6 +83,38 @@ public sealed class TokenTests(FlashMallFactory factory) : IClassFixture<FlashMa
         await (await client.GetAsync("/api/accounts/me")).ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "invalid_token");
     }
 
+    /// <summary>
+    /// Validated tokens are remembered, but never past their expiry, never when invalid, and
+    /// each request gets its own copy of the identity.
+    /// </summary>
+    [Fact]
+    public async Task A_remembered_token_still_expires_and_a_bad_one_is_never_remembered()
+    {
+        var handler = factory.Services.GetRequiredService<CachingTokenHandler>();
+        var parameters = factory.Services.GetRequiredService<TokenService>().ValidationParameters();
+        parameters.ClockSkew = TimeSpan.Zero;
+        var userId = Guid.NewGuid().ToString();
+        var expires = DateTime.UtcNow.AddSeconds(2);
+        var token = Sign(userId, SecurityAlgorithms.HmacSha256, expires);
+
+        var first = await handler.ValidateTokenAsync(token, parameters);
+        var second = await handler.ValidateTokenAsync(token, parameters);
+        Assert.True(first.IsValid);
+        Assert.True(second.IsValid);
+        Assert.NotSame(first.ClaimsIdentity, second.ClaimsIdentity);
+        Assert.Equal(userId, second.ClaimsIdentity.FindFirst("sub")?.Value);
+
+        var tampered = token[..^2] + (token[^2] == 'A' ? "BB" : "AA");
+        Assert.False((await handler.ValidateTokenAsync(tampered, parameters)).IsValid);
+        Assert.False((await handler.ValidateTokenAsync(tampered, parameters)).IsValid);
+
+        while (DateTime.UtcNow < expires.AddMilliseconds(1_100))
+        {
+            await Task.Delay(100);
+        }
+        Assert.False((await handler.ValidateTokenAsync(token, parameters)).IsValid);
+    }
+
     /// <summary>Signs a token with the server's own key, so only the property under test is wrong.</summary>
     private string Sign(string userId, string algorithm, DateTime expires, string issuer = "flashmall", string audience = "flashmall-api")
     {

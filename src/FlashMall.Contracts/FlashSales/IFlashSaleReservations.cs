@@ -6,14 +6,18 @@ public sealed record ReservationToOrder(
 
 /// <summary>
 /// The FlashSales module's reservations as the Ordering module turns them into orders (the
-/// embedded ledger's rows; with the Redis ledger, its stream). Ordering creates each order
-/// idempotently, keyed by the reservation id, then reports it here.
+/// rows the ledger wrote — at once on the embedded ledger, from its stream on the Redis one).
+/// Ordering creates each order idempotently — the order's id is the reservation's id — then
+/// reports it here.
 /// </summary>
 public interface IFlashSaleReservations
 {
     /// <summary>Up to <paramref name="max"/> reservations not yet ordered, oldest first.</summary>
     Task<IReadOnlyList<ReservationToOrder>> ToOrderAsync(int max, CancellationToken cancellationToken = default);
 
-    /// <summary>Records that these reservations became these orders (idempotent).</summary>
-    Task MarkOrderedAsync(IReadOnlyCollection<(Guid ReservationId, Guid OrderId)> orders, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Records that these reservations became orders, each order's id being its reservation's id
+    /// (one statement; idempotent).
+    /// </summary>
+    Task MarkOrderedAsync(IReadOnlyCollection<Guid> reservationIds, CancellationToken cancellationToken = default);
 }

@@ -11,21 +11,69 @@ namespace FlashMall.Kernel.Persistence;
 /// caller's transaction, without change tracking: for hot paths that write hundreds of rows per
 /// commit (group-committed reservations). Column names, table name and value conversions come
 /// from the EF model, so the rows are exactly what <c>SaveChanges</c> would have written.
-/// Only for entities whose every property is a mapped column with a client-set value.
+/// Only for entities whose every property is a mapped column with a client-set value (an owned
+/// collection's rows take their owner's key through <see cref="InsertOwnedAsync"/>).
 /// </summary>
 public static class BulkInsert
 {
-    /// <summary>Rows per statement: keeps parameters well under SQLite's (32,766) and PostgreSQL's (65,535) limits.</summary>
+    /// <summary>Rows per statement on PostgreSQL: keeps parameters well under its limit (65,535).</summary>
     public const int RowsPerStatement = 500;
 
-    public static async Task InsertAsync<TEntity>(DbContext db, IReadOnlyList<TEntity> rows, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Parameters per statement on SQLite. Microsoft.Data.Sqlite binds every parameter by name,
+    /// and SQLite finds a name by walking the statement's list of names: binding costs grow with
+    /// the square of the parameters. 500 rows of 8 columns spent 40 ms per statement in
+    /// <c>strncmp</c> (perf, docs/BENCHMARKS.md); 256 parameters cost about 1/250 of that per statement.
+    /// </summary>
+    public const int SqliteParametersPerStatement = 256;
+
+    public static Task InsertAsync<TEntity>(DbContext db, IReadOnlyList<TEntity> rows, CancellationToken cancellationToken = default)
         where TEntity : class
     {
-        if (rows.Count == 0)
+        var entity = db.Model.FindEntityType(typeof(TEntity)) ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not in the model.");
+        return InsertRowsAsync(db, entity, rows.Count, (row, property) => ValueOf(property, rows[row]!), cancellationToken);
+    }
+
+    /// <summary>
+    /// Rows of an owned collection (<c>OwnsMany</c>), each with its owner: the key columns the item
+    /// shares with its owner (shadow foreign-key properties) take the owner's key values.
+    /// </summary>
+    public static Task InsertOwnedAsync<TOwner, TOwned>(DbContext db, IReadOnlyList<(TOwner Owner, TOwned Item)> rows, CancellationToken cancellationToken = default)
+        where TOwner : class
+        where TOwned : class
+    {
+        var entity = db.Model.FindEntityType(typeof(TOwned)) ?? throw new InvalidOperationException($"{typeof(TOwned).Name} is not in the model.");
+        return InsertRowsAsync(db, entity, rows.Count, (row, property) => property.IsShadowProperty()
+            ? OwnerKeyValue(property, rows[row].Owner)
+            : ValueOf(property, rows[row].Item), cancellationToken);
+    }
+
+    private static object? ValueOf(IProperty property, object row) =>
+        property.PropertyInfo?.GetValue(row) ?? property.FieldInfo?.GetValue(row)
+        ?? (property.PropertyInfo is null && property.FieldInfo is null
+            ? throw new InvalidOperationException($"{property.DeclaringType.DisplayName()}.{property.Name} has no CLR member: bulk insert cannot read it.")
+            : null);
+
+    private static object? OwnerKeyValue(IProperty property, object owner)
+    {
+        var ownership = property.GetContainingForeignKeys().SingleOrDefault(fk => fk.IsOwnership)
+            ?? throw new InvalidOperationException($"{property.DeclaringType.DisplayName()}.{property.Name} is a shadow property but not the owner's key.");
+        for (var i = 0; i < ownership.Properties.Count; i++)
+        {
+            if (ownership.Properties[i] == property)
+            {
+                return ValueOf(ownership.PrincipalKey.Properties[i], owner);
+            }
+        }
+        throw new InvalidOperationException($"{property.Name} is not in the ownership's key.");
+    }
+
+    private static async Task InsertRowsAsync(DbContext db, IEntityType entity, int count, Func<int, IProperty, object?> valueOf, CancellationToken cancellationToken)
+    {
+        if (count == 0)
         {
             return;
         }
-        var entity = db.Model.FindEntityType(typeof(TEntity)) ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not in the model.");
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         var properties = entity.GetProperties().ToArray();
         var sql = db.GetService<ISqlGenerationHelper>();
@@ -39,22 +87,24 @@ public static class BulkInsert
         {
             await db.Database.OpenConnectionAsync(cancellationToken);
         }
-        foreach (var chunk in rows.Chunk(RowsPerStatement))
+        var rowsPerStatement = db.Database.ProviderName?.EndsWith(".Sqlite", StringComparison.Ordinal) == true
+            ? Math.Max(1, SqliteParametersPerStatement / properties.Length)
+            : RowsPerStatement;
+        for (var first = 0; first < count; first += rowsPerStatement)
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             var text = new StringBuilder($"INSERT INTO {target} ({columns}) VALUES ");
             var n = 0;
-            for (var r = 0; r < chunk.Length; r++)
+            for (var r = first; r < Math.Min(count, first + rowsPerStatement); r++)
             {
-                text.Append(r == 0 ? "(" : ", (");
+                text.Append(r == first ? "(" : ", (");
                 for (var c = 0; c < properties.Length; c++)
                 {
                     var name = $"@p{n++}";
                     text.Append(c == 0 ? name : $", {name}");
                     // CreateParameter applies the property's value converter, as SaveChanges would.
-                    var value = properties[c].PropertyInfo?.GetValue(chunk[r]) ?? properties[c].FieldInfo?.GetValue(chunk[r]);
-                    command.Parameters.Add(mappings[c].CreateParameter(command, name, value, properties[c].IsNullable));
+                    command.Parameters.Add(mappings[c].CreateParameter(command, name, valueOf(r, properties[c]), properties[c].IsNullable));
                 }
                 text.Append(')');
             }

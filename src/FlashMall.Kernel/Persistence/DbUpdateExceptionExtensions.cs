@@ -9,7 +9,12 @@ public static class DbUpdateExceptionExtensions
     private const int SqliteConstraint = 19;
 
     /// <summary>True when the store refused the write because a unique key already exists.</summary>
-    public static bool IsUniqueViolation(this DbUpdateException exception) => exception.InnerException switch
+    public static bool IsUniqueViolation(this DbUpdateException exception) => IsUniqueViolation(exception.InnerException);
+
+    /// <summary>The same for a provider exception thrown by a raw command (e.g. <see cref="BulkInsert"/>), or none.</summary>
+    public static bool IsUniqueViolation(this System.Data.Common.DbException exception) => IsUniqueViolation((Exception)exception);
+
+    private static bool IsUniqueViolation(Exception? exception) => exception switch
     {
         PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
         SqliteException sqlite => sqlite.SqliteErrorCode == SqliteConstraint

@@ -42,9 +42,13 @@ public static class AccountsModule
         services.AddStartupTask<AdminBootstrap>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddSingleton<CachingTokenHandler>();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<TokenService>((bearer, tokens) =>
+            .Configure<TokenService, CachingTokenHandler>((bearer, tokens, handler) =>
             {
+                handler.MapInboundClaims = false;
+                bearer.TokenHandlers.Clear();
+                bearer.TokenHandlers.Add(handler);
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = tokens.ValidationParameters();
                 bearer.Events = new JwtBearerEvents

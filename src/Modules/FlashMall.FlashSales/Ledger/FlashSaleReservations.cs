@@ -1,6 +1,7 @@
 using FlashMall.Contracts.FlashSales;
 using FlashMall.FlashSales.Domain;
 using FlashMall.FlashSales.Persistence;
+using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlashMall.FlashSales.Ledger;
@@ -17,16 +18,11 @@ internal sealed class FlashSaleReservations(FlashSalesDbContext db) : IFlashSale
                 r.Id, r.SaleId, r.UserId, s.SkuId, s.ProductId, s.Name, s.SalePrice, r.Quantity, r.CreatedAt))
             .ToListAsync(cancellationToken);
 
-    public async Task MarkOrderedAsync(IReadOnlyCollection<(Guid ReservationId, Guid OrderId)> orders, CancellationToken cancellationToken = default)
+    public async Task MarkOrderedAsync(IReadOnlyCollection<Guid> reservationIds, CancellationToken cancellationToken = default)
     {
-        // One transaction for the batch: one commit (and one turn at SQLite's write lock), not one per order.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        foreach (var (reservationId, orderId) in orders)
-        {
-            await db.Reservations
-                .Where(r => r.Id == reservationId && r.Status == ReservationStatus.Reserved)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, ReservationStatus.Ordered).SetProperty(r => r.OrderId, orderId), cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
+        using var turn = await SqliteWriteGate.EnterAsync(db, cancellationToken);
+        await db.Reservations
+            .Where(r => reservationIds.Contains(r.Id) && r.Status == ReservationStatus.Reserved)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, ReservationStatus.Ordered).SetProperty(r => r.OrderId, r => (Guid?)r.Id), cancellationToken);
     }
 }

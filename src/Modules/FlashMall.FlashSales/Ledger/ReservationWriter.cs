@@ -143,6 +143,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         var results = new WriteResult[batch.Count];
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
+        using var turn = await SqliteWriteGate.EnterAsync(db);
         await using var transaction = await db.Database.BeginTransactionAsync();
 
         var ids = batch.Select(p => p.Id).ToList();

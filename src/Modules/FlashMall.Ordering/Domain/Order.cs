@@ -34,12 +34,13 @@ internal sealed class Order
     public DateTimeOffset CreatedAt { get; private set; }
     public IReadOnlyList<OrderLine> Lines => _lines;
 
-    public static Order FromReservation(Guid id, Guid reservationId, Guid saleId, Guid userId, Guid skuId, Guid productId, string productName,
+    /// <summary>The order of a flash-sale reservation; its id is the reservation's, so one reservation can never make two orders.</summary>
+    public static Order FromReservation(Guid reservationId, Guid saleId, Guid userId, Guid skuId, Guid productId, string productName,
         long unitPrice, int quantity, DateTimeOffset payBefore, DateTimeOffset now)
     {
         var order = new Order
         {
-            Id = id, UserId = userId, FlashSaleId = saleId, ReservationId = reservationId, PayBefore = payBefore, CreatedAt = now,
+            Id = reservationId, UserId = userId, FlashSaleId = saleId, ReservationId = reservationId, PayBefore = payBefore, CreatedAt = now,
         };
         order._lines.Add(new OrderLine(1, skuId, productId, productName, unitPrice, quantity));
         order.Subtotal = checked(unitPrice * quantity);
