@@ -98,6 +98,44 @@ public sealed class RedisLedgerTests
         }
     }
 
+    /// <summary>
+    /// A cancel while Redis has lost the sale: the release cannot be applied to keys that are
+    /// not there, so it rolls back, starts the rebuild itself (nobody may be buying), and lands
+    /// once — the unit is back in Redis and sells again.
+    /// </summary>
+    [RedisFact]
+    public async Task An_order_cancelled_while_Redis_is_empty_gives_its_unit_back_once_the_sale_is_rebuilt()
+    {
+        await using var redis = await PrivateRedis.StartAsync();
+        var node = await NodeAsync(redis.ConnectionString);
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 1);
+            var buyerId = Guid.NewGuid();
+            using var buyer = node.Buyer(buyerId);
+            var reservation = (await (await buyer.PurchaseAsync(sale)).JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString()!;
+            await LedgerScenarios.EventuallyAsync(async () => await node.OrdersOfSaleAsync(sale) == 1, "the order");
+
+            await redis.RestartEmptyAsync();
+            var order = (await (await buyer.GetAsync($"/api/reservations/{reservation}")).JsonAsync()).GetProperty("orderId").GetString();
+            var cancelled = await (await buyer.PostAsync($"/api/orders/{order}/cancel", null)).JsonAsync();
+            Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+
+            await LedgerScenarios.EventuallyAsync(async () =>
+                (await (await buyer.GetAsync($"/api/reservations/{reservation}")).JsonAsync()).GetProperty("status").GetString() == "released", "the release");
+            var ledger = node.Services.GetRequiredService<FlashMall.FlashSales.Ledger.IStockLedger>();
+            Assert.Equal(1, (await ledger.CountAsync(Guid.Parse(sale), CancellationToken.None))?.Remaining);
+            using var next = node.Buyer(Guid.NewGuid());
+            await (await next.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+            Assert.Equal((2, 2, 1), await node.StoredAsync(sale));
+            Assert.Equal(0, (await ledger.CountAsync(Guid.Parse(sale), CancellationToken.None))?.Remaining);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
     [RedisFact]
     public async Task The_reserve_script_given_bad_arguments_refuses_them_and_changes_nothing()
     {

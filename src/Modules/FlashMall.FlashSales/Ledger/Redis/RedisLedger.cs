@@ -29,8 +29,8 @@ internal sealed record RedisLedgerKeys(string Prefix)
 /// A sold-out sale is remembered in-process for a second, so it costs no Redis call.
 /// </summary>
 internal sealed partial class RedisLedger(
-    IConnectionMultiplexer redis, RedisLedgerKeys keys, ReservationStream stream, IServiceScopeFactory scopes, TimeProvider clock,
-    IHostApplicationLifetime lifetime, IMeterFactory meters, ILogger<RedisLedger> logger) : IStockLedger
+    IConnectionMultiplexer redis, RedisLedgerKeys keys, ReservationStream stream, SaleDirectory directory, IServiceScopeFactory scopes,
+    TimeProvider clock, IHostApplicationLifetime lifetime, IMeterFactory meters, ILogger<RedisLedger> logger) : IStockLedger
 {
     public static readonly TimeSpan SoldOutFlagTime = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RebuildLockTime = TimeSpan.FromSeconds(30);
@@ -45,8 +45,16 @@ internal sealed partial class RedisLedger(
 
     public void Forget(Guid saleId) => _sales.TryRemove(saleId, out _);
 
-    public async Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) =>
-        await State(sale).LoadAsync(this).WaitAsync(cancellationToken);
+    /// <summary>Loads the sale, or checks that Redis still has the epoch this node holds (else recovers it).</summary>
+    public async Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken)
+    {
+        var state = State(sale);
+        if (state.Epoch is { } epoch && await redis.GetDatabase().HashGetAsync(state.Keys.Meta, "epoch") != epoch)
+        {
+            state.Lost(epoch);
+        }
+        await state.LoadAsync(this).WaitAsync(cancellationToken);
+    }
 
     public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
     {
@@ -132,12 +140,22 @@ internal sealed partial class RedisLedger(
             [sale.Meta, sale.Buyers, sale.Reservations], [released.ReservationId.ToString("N")]);
         if (code == RedisLedgerScripts.EpochChanged)
         {
-            // Being rebuilt: its snapshot may not see this release yet. Roll back and come again.
+            // Lost or being rebuilt: a snapshot may not see this release yet. Start the recovery
+            // (nobody may be buying to notice), roll back, and come again once it is done.
+            if (await directory.FindAsync(released.SaleId, cancellationToken) is { } terms)
+            {
+                var lost = State(terms);
+                if (lost.Epoch is { } epoch)
+                {
+                    lost.Lost(epoch);
+                }
+                _ = lost.LoadAsync(this);
+            }
             throw new LedgerRecoveringException(released.SaleId);
         }
-        if (_sales.TryGetValue(released.SaleId, out var state))
+        if (_sales.TryGetValue(released.SaleId, out var known))
         {
-            state.SoldOutUntil = 0;
+            known.SoldOutUntil = 0;
         }
     }
 

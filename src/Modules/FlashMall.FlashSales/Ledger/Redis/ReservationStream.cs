@@ -19,10 +19,15 @@ internal sealed partial class ReservationStream(IConnectionMultiplexer redis, Re
     public const string Group = "writers";
     public const int BatchSize = 512;
 
-    /// <summary>Deletes and acknowledges entries in one step: never deleted-but-pending nor acknowledged-but-kept.</summary>
+    /// <summary>
+    /// Deletes and acknowledges entries in one step: never deleted-but-pending nor
+    /// acknowledged-but-kept (a stream without the group, read by a rebuild, is only trimmed).
+    /// </summary>
     private const string Done = """
         redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
-        return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+        local ok, acked = pcall(redis.call, 'XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+        if ok then return acked end
+        return 0
         """;
 
     private readonly string _consumer = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
