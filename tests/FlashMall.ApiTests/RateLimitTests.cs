@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using FlashMall.ApiTests.Infrastructure;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.ApiTests;
 
