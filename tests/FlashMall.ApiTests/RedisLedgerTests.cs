@@ -294,26 +294,19 @@ public sealed class RedisLedgerTests
 /// <summary>The ledger contract on a 3-master Redis Cluster: every sale's keys in one slot, one script per purchase.</summary>
 public sealed class RedisClusterLedgerTests
 {
-    private static async Task<(FlashMallFactory Node, string Sale)> SaleAsync(int quantity, int perUserLimit)
+    /// <summary>A node whose cache and ledger are the Redis Cluster, a live sale on it, and the scenario run against them.</summary>
+    private static async Task OnClusterAsync(int quantity, int perUserLimit, Func<FlashMallFactory, string, Task> scenario)
     {
         var node = new FlashMallFactory();
         await ((IAsyncLifetime)node).InitializeAsync();
-        node.Settings["ConnectionStrings:Redis"] = TestEnvironment.RedisCluster;
-        node.Settings["FlashSales:Ledger"] = "Redis";
-        node.Settings["Ordering:ReservationPollInterval"] = "00:00:00.050";
-        using var admin = await node.AdminClientAsync();
-        return (node, await node.LiveSaleAsync(admin, quantity, perUserLimit));
-    }
-
-    [RedisClusterFact]
-    public async Task Five_thousand_buyers_at_once_on_100_units_get_exactly_100_reservations_and_100_orders()
-    {
-        var (node, sale) = await SaleAsync(100, 1);
         try
         {
-            await LedgerScenarios.StampedeAsync(node, sale);
-            var nodes = node.Services.GetRequiredService<IConnectionMultiplexer>().GetEndPoints();
-            Assert.Equal(3, nodes.Length);
+            node.Settings["ConnectionStrings:Redis"] = TestEnvironment.RedisCluster;
+            node.Settings["FlashSales:Ledger"] = "Redis";
+            node.Settings["Ordering:ReservationPollInterval"] = "00:00:00.050";
+            using var admin = await node.AdminClientAsync();
+            Assert.Equal(3, node.Services.GetRequiredService<IConnectionMultiplexer>().GetEndPoints().Length);
+            await scenario(node, await node.LiveSaleAsync(admin, quantity, perUserLimit));
         }
         finally
         {
@@ -322,30 +315,14 @@ public sealed class RedisClusterLedgerTests
     }
 
     [RedisClusterFact]
-    public async Task One_buyer_sending_200_parallel_requests_with_limit_2_gets_exactly_2()
-    {
-        var (node, sale) = await SaleAsync(50, 2);
-        try
-        {
-            await LedgerScenarios.GreedyBuyerAsync(node, sale);
-        }
-        finally
-        {
-            await ((IAsyncLifetime)node).DisposeAsync();
-        }
-    }
+    public Task Five_thousand_buyers_at_once_on_100_units_get_exactly_100_reservations_and_100_orders() =>
+        OnClusterAsync(100, 1, LedgerScenarios.StampedeAsync);
 
     [RedisClusterFact]
-    public async Task Retries_with_one_Idempotency_Key_reserve_once()
-    {
-        var (node, sale) = await SaleAsync(10, 3);
-        try
-        {
-            await LedgerScenarios.RetriesAsync(node, sale);
-        }
-        finally
-        {
-            await ((IAsyncLifetime)node).DisposeAsync();
-        }
-    }
+    public Task One_buyer_sending_200_parallel_requests_with_limit_2_gets_exactly_2() =>
+        OnClusterAsync(50, 2, LedgerScenarios.GreedyBuyerAsync);
+
+    [RedisClusterFact]
+    public Task Retries_with_one_Idempotency_Key_reserve_once() =>
+        OnClusterAsync(10, 3, LedgerScenarios.RetriesAsync);
 }

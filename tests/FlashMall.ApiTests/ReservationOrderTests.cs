@@ -47,15 +47,7 @@ public sealed class ReservationOrderTests
         return [.. answers.Where(a => a.Item2 is not null).Select(a => (a.buyer, a.Item2!))];
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task EventuallyAsync(Func<Task<bool>> condition, string what) => LedgerScenarios.EventuallyAsync(condition, what);
 
     [Fact]
     public async Task Every_reservation_becomes_exactly_one_pending_order_its_buyer_can_see()
