@@ -137,9 +137,15 @@ public sealed class RedisLedgerTests
     }
 
     [RedisFact]
-    public async Task The_reserve_script_given_bad_arguments_refuses_them_and_changes_nothing()
+    public Task The_reserve_script_given_bad_arguments_refuses_them_and_changes_nothing() => BadArgumentsAsync(connection: null);
+
+    [RedisClusterFact]
+    public Task On_a_Redis_Cluster_the_reserve_script_given_bad_arguments_refuses_them_and_changes_nothing() =>
+        BadArgumentsAsync(TestEnvironment.RedisCluster);
+
+    private static async Task BadArgumentsAsync(string? connection)
     {
-        var node = await NodeAsync();
+        var node = await NodeAsync(connection);
         try
         {
             var sale = await LiveSaleAsync(node, quantity: 10, perUserLimit: 5);
@@ -184,9 +190,15 @@ public sealed class RedisLedgerTests
     }
 
     [RedisFact]
-    public async Task A_yes_from_Redis_that_the_database_refuses_is_released_as_a_gate_false_positive_and_never_becomes_an_order()
+    public Task A_yes_from_Redis_that_the_database_refuses_is_released_as_a_gate_false_positive_and_never_becomes_an_order() =>
+        FalsePositiveAsync(connection: null);
+
+    [RedisClusterFact]
+    public Task On_a_Redis_Cluster_a_yes_the_database_refuses_is_released_as_a_gate_false_positive() => FalsePositiveAsync(TestEnvironment.RedisCluster);
+
+    private static async Task FalsePositiveAsync(string? connection)
     {
-        var node = await NodeAsync();
+        var node = await NodeAsync(connection);
         try
         {
             var sale = await LiveSaleAsync(node, quantity: 5);
@@ -231,10 +243,16 @@ public sealed class RedisLedgerTests
     }
 
     [RedisFact]
-    public async Task Entries_a_dead_node_read_and_never_wrote_are_claimed_by_another_and_each_becomes_exactly_one_order()
+    public Task Entries_a_dead_node_read_and_never_wrote_are_claimed_by_another_and_each_becomes_exactly_one_order() => ReclaimAsync(connection: null);
+
+    [RedisClusterFact]
+    public Task On_a_Redis_Cluster_entries_a_dead_node_read_are_claimed_by_another_and_each_becomes_exactly_one_order() =>
+        ReclaimAsync(TestEnvironment.RedisCluster);
+
+    private static async Task ReclaimAsync(string? connection)
     {
         // A core node admits; it runs no background work, so nothing writes its stream yet.
-        var api = await NodeAsync(configure: n => n.Settings["role"] = "core");
+        var api = await NodeAsync(connection, configure: n => n.Settings["role"] = "core");
         FlashMallFactory? worker = null;
         try
         {
@@ -250,7 +268,7 @@ public sealed class RedisLedgerTests
             var taken = await redis.StreamReadGroupAsync(keys.Stream, ReservationStream.Group, "dead-worker", ">", 100);
             Assert.Equal(25, taken.Length);
 
-            worker = await NodeAsync(configure: n =>
+            worker = await NodeAsync(connection, configure: n =>
             {
                 n.Settings["role"] = "worker";
                 n.Settings["FlashSales:Redis:ReclaimAfter"] = "00:00:01";
