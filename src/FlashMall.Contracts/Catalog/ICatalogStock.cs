@@ -8,6 +8,9 @@ public interface ICatalogStock
 {
     Task<SkuSnapshot?> FindSkuAsync(Guid skuId, CancellationToken cancellationToken = default);
 
+    /// <summary>The SKUs among <paramref name="skuIds"/> that exist and are on sale, in one query.</summary>
+    Task<IReadOnlyDictionary<Guid, SkuSnapshot>> FindSkusAsync(IReadOnlyCollection<Guid> skuIds, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Takes <paramref name="quantity"/> units out of the SKU's free stock (e.g. for a flash sale to hold);
     /// false, and nothing changed, when fewer are free.

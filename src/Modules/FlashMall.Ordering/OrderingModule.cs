@@ -12,9 +12,9 @@ using Microsoft.Extensions.Options;
 namespace FlashMall.Ordering;
 
 /// <summary>
-/// Orders. Today: flash-sale reservations become orders (<see cref="ReservationOrderWorker"/>) and
-/// buyers read their own; checkout from the cart, payment and the state machine come with the
-/// money-path issue.
+/// Carts and orders. Today: the buyer's cart; flash-sale reservations become orders
+/// (<see cref="ReservationOrderWorker"/>) and buyers read and cancel their own; checkout from the
+/// cart, payment and the rest of the state machine come with the money-path issue.
 /// </summary>
 public static class OrderingModule
 {
@@ -36,6 +36,7 @@ public static class OrderingModule
     public static IEndpointRouteBuilder MapOrdering(this IEndpointRouteBuilder routes)
     {
         routes.MapOrderEndpoints();
+        routes.MapCartEndpoints();
         return routes;
     }
 }

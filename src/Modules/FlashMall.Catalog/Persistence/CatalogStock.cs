@@ -11,6 +11,14 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : IC
             .Join(db.Products.Where(p => !p.Deleted), s => s.ProductId, p => p.Id, (s, p) => new SkuSnapshot(s.Id, p.Id, p.Name, s.Code, s.Price, s.Stock))
             .SingleOrDefaultAsync(cancellationToken);
 
+    public async Task<IReadOnlyDictionary<Guid, SkuSnapshot>> FindSkusAsync(IReadOnlyCollection<Guid> skuIds, CancellationToken cancellationToken = default) =>
+        skuIds.Count == 0
+            ? new Dictionary<Guid, SkuSnapshot>()
+            : await db.Skus.AsNoTracking()
+                .Where(s => skuIds.Contains(s.Id) && !s.Removed)
+                .Join(db.Products.Where(p => !p.Deleted), s => s.ProductId, p => p.Id, (s, p) => new SkuSnapshot(s.Id, p.Id, p.Name, s.Code, s.Price, s.Stock))
+                .ToDictionaryAsync(s => s.SkuId, cancellationToken);
+
     public async Task<bool> TryHoldBackAsync(Guid skuId, int quantity, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(quantity);

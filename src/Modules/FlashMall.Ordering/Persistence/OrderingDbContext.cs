@@ -13,6 +13,8 @@ internal abstract class OrderingDbContext(DbContextOptions options) : DbContext(
 
     public DbSet<Order> Orders => Set<Order>();
 
+    public DbSet<CartItem> CartItems => Set<CartItem>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasDefaultSchema(Schema);
@@ -35,6 +37,11 @@ internal abstract class OrderingDbContext(DbContextOptions options) : DbContext(
             });
             order.Navigation(o => o.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);
             order.ToTable(t => t.HasCheckConstraint("ck_orders_total", "total >= 0 AND total = subtotal - discount"));
+        });
+        modelBuilder.Entity<CartItem>(item =>
+        {
+            item.ToTable("cart_items", t => t.HasCheckConstraint("ck_cart_items_quantity", $"quantity > 0 AND quantity <= {CartItem.MaxQuantity}"));
+            item.HasKey(i => new { i.UserId, i.SkuId });
         });
         modelBuilder.AddIdempotencyRecords();
         modelBuilder.AddOutbox();

@@ -201,6 +201,37 @@ namespace FlashMall.Ordering.Persistence.Migrations.Postgres
                     b.ToTable("processed_messages", "ordering");
                 });
 
+            modelBuilder.Entity("FlashMall.Ordering.Domain.CartItem", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<Guid>("SkuId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("sku_id");
+
+                    b.Property<DateTimeOffset>("AddedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("added_at");
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("integer")
+                        .HasColumnName("quantity");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("UserId", "SkuId")
+                        .HasName("pk_cart_items");
+
+                    b.ToTable("cart_items", "ordering", t =>
+                        {
+                            t.HasCheckConstraint("ck_cart_items_quantity", "quantity > 0 AND quantity <= 99");
+                        });
+                });
+
             modelBuilder.Entity("FlashMall.Ordering.Domain.Order", b =>
                 {
                     b.Property<Guid>("Id")

@@ -193,6 +193,37 @@ namespace FlashMall.Ordering.Persistence.Migrations.Sqlite
                     b.ToTable("ordering_processed_messages", (string)null);
                 });
 
+            modelBuilder.Entity("FlashMall.Ordering.Domain.CartItem", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.Property<Guid>("SkuId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sku_id");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("added_at");
+
+                    b.Property<int>("Quantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quantity");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("UserId", "SkuId")
+                        .HasName("pk_ordering_cart_items");
+
+                    b.ToTable("ordering_cart_items", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_cart_items_quantity", "quantity > 0 AND quantity <= 99");
+                        });
+                });
+
             modelBuilder.Entity("FlashMall.Ordering.Domain.Order", b =>
                 {
                     b.Property<Guid>("Id")
