@@ -1,4 +1,9 @@
+using System.Data.Common;
+
 namespace FlashMall.Contracts.Catalog;
+
+/// <summary>Units of one SKU.</summary>
+public sealed record StockLine(Guid SkuId, int Quantity);
 
 /// <summary>What another module may know about a SKU, taken at one moment.</summary>
 public sealed record SkuSnapshot(Guid SkuId, Guid ProductId, string ProductName, string Code, long Price, int Stock);
@@ -16,4 +21,12 @@ public interface ICatalogStock
     /// false, and nothing changed, when fewer are free.
     /// </summary>
     Task<bool> TryHoldBackAsync(Guid skuId, int quantity, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes every line's units out of free stock inside the caller's open transaction (on its
+    /// connection, so the order and its stock commit or roll back together), each by a
+    /// conditional update in a fixed order. The SKUs that lacked units come back; when any did,
+    /// some others may already be taken, and the caller must roll back.
+    /// </summary>
+    Task<IReadOnlyList<Guid>> TryTakeAsync(IReadOnlyList<StockLine> lines, DbTransaction transaction, CancellationToken cancellationToken = default);
 }

@@ -1,8 +1,11 @@
 using FlashMall.Catalog.Demo;
 using FlashMall.Catalog.Endpoints;
 using FlashMall.Catalog.Persistence;
+using FlashMall.Catalog.Stock;
 using FlashMall.Contracts.Catalog;
+using FlashMall.Contracts.Ordering;
 using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +21,8 @@ public static class CatalogModule
         builder.AddModuleDbContext<CatalogDbContext, CatalogSqliteDbContext, CatalogPostgresDbContext>(CatalogDbContext.Schema);
         builder.Services.AddScoped<CatalogCache>();
         builder.Services.AddScoped<ICatalogStock, CatalogStock>();
+        builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderCancelled, RestockOnOrderCancelled>(RestockOnOrderCancelled.Consumer);
+        builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderPlaced, RefreshOnOrderPlaced>(RefreshOnOrderPlaced.Consumer);
         builder.Services.AddStartupTask<DemoCatalog>();
         return builder;
     }

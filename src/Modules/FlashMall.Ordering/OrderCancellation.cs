@@ -17,8 +17,8 @@ internal enum CancelOutcome
 /// <summary>
 /// Cancels an unpaid order: one conditional update (only <c>pending_payment</c> becomes
 /// <c>cancelled</c>, so two cancels, or a cancel racing a payment, change it once) and the
-/// <see cref="OrderCancelled"/> event in the same transaction, from which FlashSales gives the
-/// units back exactly once.
+/// <see cref="OrderCancelled"/> event in the same transaction, from which FlashSales (a sale's
+/// units) or Catalog (a regular order's stock) gives the units back exactly once.
 /// </summary>
 internal sealed class OrderCancellation(OrderingDbContext db, IIdGenerator ids, TimeProvider clock)
 {
@@ -37,9 +37,9 @@ internal sealed class OrderCancellation(OrderingDbContext db, IIdGenerator ids, 
             var exists = await db.Orders.AnyAsync(o => o.Id == orderId && (buyer == null || o.UserId == buyer), cancellationToken);
             return exists ? CancelOutcome.NotCancellable : CancelOutcome.NotFound;
         }
-        var order = await db.Orders.AsNoTracking().Where(o => o.Id == orderId)
-            .Select(o => new { o.UserId, o.FlashSaleId, o.ReservationId }).SingleAsync(cancellationToken);
-        db.AddIntegrationEvent(orderId.ToString(), new OrderCancelled(orderId, order.UserId, order.FlashSaleId, order.ReservationId, reason, now), ids, clock);
+        var order = await db.Orders.AsNoTracking().SingleAsync(o => o.Id == orderId, cancellationToken);
+        db.AddIntegrationEvent(orderId.ToString(), new OrderCancelled(orderId, order.UserId, order.FlashSaleId, order.ReservationId, reason, now,
+            [.. order.Lines.Select(l => new OrderedLine(l.SkuId, l.ProductId, l.Quantity, l.UnitPrice))]), ids, clock);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return CancelOutcome.Cancelled;

@@ -37,6 +37,7 @@ public static class OrderingModule
     {
         routes.MapOrderEndpoints();
         routes.MapCartEndpoints();
+        routes.MapCheckoutEndpoints();
         return routes;
     }
 }

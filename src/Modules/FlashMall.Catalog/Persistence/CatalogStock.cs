@@ -1,3 +1,4 @@
+using System.Data.Common;
 using FlashMall.Contracts.Catalog;
 using Microsoft.EntityFrameworkCore;
 
@@ -44,5 +45,33 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : IC
             await transaction.CommitAsync(CancellationToken.None);
         }
         return true;
+    }
+
+    public async Task<IReadOnlyList<Guid>> TryTakeAsync(IReadOnlyList<StockLine> lines, DbTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        // Join the caller's transaction on its connection: the stock moves with the order or not at all.
+        db.Database.SetDbConnection(transaction.Connection, contextOwnsConnection: false);
+        await db.Database.UseTransactionAsync(transaction, cancellationToken);
+        var lacking = new List<Guid>();
+        // One order of locks for every checkout: two carts sharing SKUs never deadlock.
+        foreach (var line in lines.OrderBy(l => l.SkuId))
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(line.Quantity);
+            var quantity = line.Quantity;
+            var taken = await db.Skus.Where(s => s.Id == line.SkuId && !s.Removed && s.Stock >= quantity)
+                .ExecuteUpdateAsync(s => s.SetProperty(sku => sku.Stock, sku => sku.Stock - quantity), cancellationToken);
+            if (taken == 0)
+            {
+                lacking.Add(line.SkuId);
+            }
+        }
+        if (lacking.Count == 0)
+        {
+            // A merchandiser's form loaded before these moves is stale now (If-Match gets 412).
+            var skuIds = lines.Select(l => l.SkuId).ToList();
+            var products = db.Skus.Where(s => skuIds.Contains(s.Id)).Select(s => s.ProductId);
+            await db.Products.Where(p => products.Contains(p.Id)).ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+        }
+        return lacking;
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace FlashMall.Ordering.Domain;
 
 internal static class OrderStatus
@@ -34,6 +36,23 @@ internal sealed class Order
     public DateTimeOffset CreatedAt { get; private set; }
     public IReadOnlyList<OrderLine> Lines => _lines;
 
+    /// <summary>Where it ships; a flash-sale order gets it after it is placed.</summary>
+    public ShippingAddress? Address { get; private set; }
+
+    /// <summary>
+    /// A regular order: its lines at the prices read at checkout, totals in fen (subtotal = Σ
+    /// unit price × quantity, no discount yet), frozen from here on.
+    /// </summary>
+    public static Order Place(Guid id, Guid userId, IReadOnlyList<OrderLine> lines, ShippingAddress address, DateTimeOffset payBefore, DateTimeOffset now)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(lines.Count);
+        var order = new Order { Id = id, UserId = userId, PayBefore = payBefore, CreatedAt = now, Address = address };
+        order._lines.AddRange(lines);
+        order.Subtotal = lines.Sum(l => checked(l.UnitPrice * l.Quantity));
+        order.Total = order.Subtotal - order.Discount;
+        return order;
+    }
+
     /// <summary>The order of a flash-sale reservation; its id is the reservation's, so one reservation can never make two orders.</summary>
     public static Order FromReservation(Guid reservationId, Guid saleId, Guid userId, Guid skuId, Guid productId, string productName,
         long unitPrice, int quantity, DateTimeOffset payBefore, DateTimeOffset now)
@@ -48,6 +67,24 @@ internal sealed class Order
         return order;
     }
 }
+
+/// <summary>Limits of a shipping address's fields.</summary>
+internal static partial class ShippingAddressRules
+{
+    public const int MaxName = 50;
+    public const int MaxPhone = 20;
+    public const int MaxLine = 200;
+    public const int MaxPostcode = 12;
+
+    [GeneratedRegex(@"^\+?[0-9][0-9 \-]{4,18}[0-9]$")]
+    public static partial Regex Phone();
+
+    [GeneratedRegex("^[A-Za-z0-9 \\-]{2,12}$")]
+    public static partial Regex Postcode();
+}
+
+/// <summary>A shipping address as the buyer gave it at checkout.</summary>
+internal sealed record ShippingAddress(string Name, string Phone, string Line1, string City, string Region, string? Postcode);
 
 internal sealed class OrderLine
 {

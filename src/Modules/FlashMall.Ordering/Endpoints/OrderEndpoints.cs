@@ -12,9 +12,10 @@ using Microsoft.EntityFrameworkCore;
 namespace FlashMall.Ordering.Endpoints;
 
 internal sealed record OrderItemView(string SkuId, string ProductId, string Name, long UnitPrice, int Quantity);
+internal sealed record AddressView(string Name, string Phone, string Line1, string City, string Region, string? Postcode);
 internal sealed record OrderView(
     string OrderId, string Status, IReadOnlyList<OrderItemView> Items, long Subtotal, long Discount, long Total, DateTimeOffset PayBefore,
-    string? FlashSaleId, DateTimeOffset CreatedAt);
+    string? FlashSaleId, DateTimeOffset CreatedAt, AddressView? Address);
 
 /// <summary>A buyer's own orders; another buyer's order is 404, never 403.</summary>
 internal static class OrderEndpoints
@@ -83,5 +84,6 @@ internal static class OrderEndpoints
     private static OrderView View(Order order) => new(
         order.Id.ToString(), order.Status,
         [.. order.Lines.Select(l => new OrderItemView(l.SkuId.ToString(), l.ProductId.ToString(), l.ProductName, l.UnitPrice, l.Quantity))],
-        order.Subtotal, order.Discount, order.Total, order.PayBefore, order.FlashSaleId?.ToString(), order.CreatedAt);
+        order.Subtotal, order.Discount, order.Total, order.PayBefore, order.FlashSaleId?.ToString(), order.CreatedAt,
+        order.Address is { } a ? new AddressView(a.Name, a.Phone, a.Line1, a.City, a.Region, a.Postcode) : null);
 }

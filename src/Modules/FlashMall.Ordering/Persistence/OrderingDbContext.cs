@@ -36,6 +36,15 @@ internal abstract class OrderingDbContext(DbContextOptions options) : DbContext(
                 line.Property(l => l.ProductName).HasMaxLength(200);
             });
             order.Navigation(o => o.Lines).UsePropertyAccessMode(PropertyAccessMode.Field);
+            order.OwnsOne(o => o.Address, address =>
+            {
+                address.Property(a => a.Name).HasMaxLength(ShippingAddressRules.MaxName);
+                address.Property(a => a.Phone).HasMaxLength(ShippingAddressRules.MaxPhone);
+                address.Property(a => a.Line1).HasMaxLength(ShippingAddressRules.MaxLine);
+                address.Property(a => a.City).HasMaxLength(ShippingAddressRules.MaxName);
+                address.Property(a => a.Region).HasMaxLength(ShippingAddressRules.MaxName);
+                address.Property(a => a.Postcode).HasMaxLength(ShippingAddressRules.MaxPostcode);
+            });
             order.ToTable(t => t.HasCheckConstraint("ck_orders_total", "total >= 0 AND total = subtotal - discount"));
         });
         modelBuilder.Entity<CartItem>(item =>

@@ -297,6 +297,56 @@ namespace FlashMall.Ordering.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("FlashMall.Ordering.Domain.Order", b =>
                 {
+                    b.OwnsOne("FlashMall.Ordering.Domain.ShippingAddress", "Address", b1 =>
+                        {
+                            b1.Property<Guid>("OrderId")
+                                .HasColumnType("uuid")
+                                .HasColumnName("id");
+
+                            b1.Property<string>("City")
+                                .IsRequired()
+                                .HasMaxLength(50)
+                                .HasColumnType("character varying(50)")
+                                .HasColumnName("address_city");
+
+                            b1.Property<string>("Line1")
+                                .IsRequired()
+                                .HasMaxLength(200)
+                                .HasColumnType("character varying(200)")
+                                .HasColumnName("address_line1");
+
+                            b1.Property<string>("Name")
+                                .IsRequired()
+                                .HasMaxLength(50)
+                                .HasColumnType("character varying(50)")
+                                .HasColumnName("address_name");
+
+                            b1.Property<string>("Phone")
+                                .IsRequired()
+                                .HasMaxLength(20)
+                                .HasColumnType("character varying(20)")
+                                .HasColumnName("address_phone");
+
+                            b1.Property<string>("Postcode")
+                                .HasMaxLength(12)
+                                .HasColumnType("character varying(12)")
+                                .HasColumnName("address_postcode");
+
+                            b1.Property<string>("Region")
+                                .IsRequired()
+                                .HasMaxLength(50)
+                                .HasColumnType("character varying(50)")
+                                .HasColumnName("address_region");
+
+                            b1.HasKey("OrderId");
+
+                            b1.ToTable("orders", "ordering");
+
+                            b1.WithOwner()
+                                .HasForeignKey("OrderId")
+                                .HasConstraintName("fk_orders_orders_id");
+                        });
+
                     b.OwnsMany("FlashMall.Ordering.Domain.OrderLine", "Lines", b1 =>
                         {
                             b1.Property<Guid>("order_id")
@@ -338,6 +388,8 @@ namespace FlashMall.Ordering.Persistence.Migrations.Postgres
                                 .HasForeignKey("order_id")
                                 .HasConstraintName("fk_order_lines_orders_order_id");
                         });
+
+                    b.Navigation("Address");
 
                     b.Navigation("Lines");
                 });

@@ -1,0 +1,162 @@
+using System.Security.Claims;
+using FlashMall.Contracts.Catalog;
+using FlashMall.Contracts.Ordering;
+using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Messaging;
+using FlashMall.Kernel.Problems;
+using FlashMall.Ordering.Domain;
+using FlashMall.Ordering.Persistence;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+
+namespace FlashMall.Ordering.Endpoints;
+
+internal sealed record CheckoutItem(string? SkuId, int? Quantity);
+internal sealed record AddressRequest(string? Name, string? Phone, string? Line1, string? City, string? Region, string? Postcode);
+internal sealed record CheckoutRequest(IReadOnlyList<CheckoutItem>? Items, string? CouponId, AddressRequest? Address);
+internal sealed record OrderPlacedView(string OrderId, string Status, long Total, DateTimeOffset PayBefore);
+
+/// <summary>
+/// Checkout: <c>POST /api/orders</c> from an item list or the buyer's cart. Prices and stock are
+/// read from the catalog now, never taken from the client; the stock of every line is taken in
+/// the same transaction as the order (conditional updates: concurrent checkouts never sell a unit
+/// twice), the order's totals are frozen in fen, and <c>OrderPlaced</c> is written to the outbox
+/// with them. With an <c>Idempotency-Key</c> a retry answers the same order.
+/// </summary>
+internal static class CheckoutEndpoints
+{
+    public const string OutOfStock = "out_of_stock";
+    public const string CouponNotApplicable = "coupon_not_applicable";
+    public const int MaxLines = CartItem.MaxLines;
+
+    public static void MapCheckoutEndpoints(this IEndpointRouteBuilder routes) =>
+        routes.MapPost("/api/orders", Checkout).WithTags("Orders").RequireAuthorization()
+            .WithIdempotency<RouteHandlerBuilder, OrderingDbContext>();
+
+    private static async Task<Results<Created<OrderPlacedView>, ProblemHttpResult>> Checkout(
+        CheckoutRequest request, ClaimsPrincipal user, OrderingDbContext db, ICatalogStock catalog, IIdGenerator ids, TimeProvider clock,
+        IOptions<OrderingOptions> options, CancellationToken cancellationToken)
+    {
+        var buyer = user.UserId();
+        var validator = new Validator();
+        var address = ValidateAddress(request.Address, validator);
+        var wanted = ValidateItems(request.Items, validator);
+        if (!validator.IsValid)
+        {
+            return validator.ToProblem();
+        }
+        if (request.CouponId is not null)
+        {
+            // Coupons come with their own part of the money path; none can apply yet.
+            return Problems.Conflict(CouponNotApplicable, "This coupon cannot be applied to this order.");
+        }
+        var fromCart = wanted is null;
+        wanted ??= await db.CartItems.AsNoTracking().Where(i => i.UserId == buyer).OrderBy(i => i.AddedAt)
+            .Select(i => new StockLine(i.SkuId, i.Quantity)).ToListAsync(cancellationToken);
+        if (wanted.Count == 0)
+        {
+            return Problems.Validation("items", "The cart is empty: add items, or send them.");
+        }
+        var skus = await catalog.FindSkusAsync([.. wanted.Select(w => w.SkuId)], cancellationToken);
+        if (wanted.FirstOrDefault(w => !skus.ContainsKey(w.SkuId)) is { } gone)
+        {
+            return Problems.Conflict(OutOfStock, $"SKU {gone.SkuId} is not on sale.");
+        }
+
+        var now = clock.GetUtcNow();
+        var lines = wanted.Select((w, i) =>
+        {
+            var sku = skus[w.SkuId];
+            return new OrderLine(i + 1, sku.SkuId, sku.ProductId, sku.ProductName, sku.Price, w.Quantity);
+        }).ToList();
+        var order = Order.Place(ids.NewId(), buyer, lines, address!, now + options.Value.PaymentWindow, now);
+
+        // The Idempotency-Key filter may have opened the transaction (and commits refusals, to
+        // replay them): a savepoint makes sure a refused checkout leaves no stock taken.
+        var owned = db.Database.CurrentTransaction is null;
+        var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await transaction.CreateSavepointAsync("checkout", cancellationToken);
+            var lacking = await catalog.TryTakeAsync(wanted, transaction.GetDbTransaction(), cancellationToken);
+            if (lacking.Count > 0)
+            {
+                await transaction.RollbackToSavepointAsync("checkout", cancellationToken);
+                return Problems.Conflict(OutOfStock, $"Not enough stock of {string.Join(", ", lacking)}.");
+            }
+            db.Orders.Add(order);
+            if (fromCart)
+            {
+                var bought = wanted.Select(w => w.SkuId).ToList();
+                await db.CartItems.Where(i => i.UserId == buyer && bought.Contains(i.SkuId)).ExecuteDeleteAsync(cancellationToken);
+            }
+            db.AddIntegrationEvent(order.Id.ToString(), new OrderPlaced(order.Id, buyer,
+                [.. lines.Select(l => new OrderedLine(l.SkuId, l.ProductId, l.Quantity, l.UnitPrice))], order.Total, now), ids, clock);
+            await db.SaveChangesAsync(cancellationToken);
+            if (owned)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            if (owned)
+            {
+                await transaction.DisposeAsync();
+            }
+        }
+        return TypedResults.Created($"/api/orders/{order.Id}", new OrderPlacedView(order.Id.ToString(), order.Status, order.Total, order.PayBefore));
+    }
+
+    private static ShippingAddress? ValidateAddress(AddressRequest? address, Validator validator)
+    {
+        if (address is null)
+        {
+            validator.Add("address", "A shipping address is required.");
+            return null;
+        }
+        validator.RequiredText(address.Name, "address.name", ShippingAddressRules.MaxName);
+        validator.Require(address.Phone is not null && ShippingAddressRules.Phone().IsMatch(address.Phone), "address.phone", "A phone number: digits, spaces or dashes, an optional leading +.");
+        validator.RequiredText(address.Line1, "address.line1", ShippingAddressRules.MaxLine);
+        validator.RequiredText(address.City, "address.city", ShippingAddressRules.MaxName);
+        validator.RequiredText(address.Region, "address.region", ShippingAddressRules.MaxName);
+        validator.Require(address.Postcode is null || ShippingAddressRules.Postcode().IsMatch(address.Postcode), "address.postcode", "2–12 letters, digits, spaces or dashes.");
+        return validator.IsValid
+            ? new ShippingAddress(address.Name!.Trim(), address.Phone!, address.Line1!.Trim(), address.City!.Trim(), address.Region!.Trim(), address.Postcode)
+            : null;
+    }
+
+    /// <summary>The lines asked for, or null to check out the cart.</summary>
+    private static List<StockLine>? ValidateItems(IReadOnlyList<CheckoutItem>? items, Validator validator)
+    {
+        if (items is null)
+        {
+            return null;
+        }
+        validator.Require(items.Count is > 0 and <= MaxLines, "items", $"From 1 to {MaxLines} lines (or none at all, to check out the cart).");
+        var lines = new List<StockLine>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            if (item is null || !Guid.TryParse(item.SkuId, out var skuId) || item.Quantity is not (> 0 and <= CartItem.MaxQuantity))
+            {
+                validator.Add($"items[{i}]", $"A skuId and a quantity from 1 to {CartItem.MaxQuantity}.");
+                continue;
+            }
+            if (lines.Any(l => l.SkuId == skuId))
+            {
+                validator.Add($"items[{i}]", "Each SKU once.");
+                continue;
+            }
+            lines.Add(new StockLine(skuId, item.Quantity.Value));
+        }
+        return lines;
+    }
+}
