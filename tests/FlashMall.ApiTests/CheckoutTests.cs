@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using FlashMall.ApiTests.Infrastructure;
 using FlashMall.Catalog.Persistence;
 using FlashMall.Ordering.Persistence;
@@ -177,5 +178,34 @@ public sealed class CheckoutTests(FlashMallFactory factory) : IClassFixture<Flas
         Assert.Equal(3, await StockAsync(sku));
         using var next = factory.Buyer(Guid.NewGuid());
         await (await CheckoutAsync(next, new[] { new { skuId = sku, quantity = 3 } })).EnsureStatusAsync(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task A_flash_sale_order_gets_its_address_later_from_its_buyer_alone_and_not_once_closed()
+    {
+        using var admin = await factory.AdminClientAsync();
+        var sale = await factory.LiveSaleAsync(admin, quantity: 5, perUserLimit: 1);
+        var buyerId = Guid.NewGuid();
+        using var buyer = factory.Buyer(buyerId);
+        var reservation = (await (await buyer.PurchaseAsync(sale)).JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString();
+        string? orderId = null;
+        await LedgerScenarios.EventuallyAsync(async () =>
+        {
+            var seen = await (await buyer.GetAsync($"/api/reservations/{reservation}")).JsonAsync();
+            orderId = seen.TryGetProperty("orderId", out var id) ? id.GetString() : null;
+            return orderId is not null;
+        }, "the order");
+        Assert.Equal(JsonValueKind.Null, (await (await buyer.GetAsync($"/api/orders/{orderId}")).JsonAsync()).GetProperty("address").ValueKind);
+
+        var given = await (await buyer.PutAsJsonAsync($"/api/orders/{orderId}/address", Address)).JsonAsync();
+        Assert.Equal("人民路 1 号", given.GetProperty("address").GetProperty("line1").GetString());
+        await (await buyer.PutAsJsonAsync($"/api/orders/{orderId}/address", new { name = "B", phone = "nope", line1 = "x", city = "y", region = "z" }))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        using var other = factory.Buyer(Guid.NewGuid());
+        await (await other.PutAsJsonAsync($"/api/orders/{orderId}/address", Address)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+
+        await (await buyer.PostAsync($"/api/orders/{orderId}/cancel", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await (await buyer.PutAsJsonAsync($"/api/orders/{orderId}/address", Address)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
+        Assert.Equal("上海", (await (await buyer.GetAsync($"/api/orders/{orderId}")).JsonAsync()).GetProperty("address").GetProperty("city").GetString());
     }
 }

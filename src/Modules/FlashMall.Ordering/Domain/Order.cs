@@ -39,6 +39,11 @@ internal sealed class Order
     /// <summary>Where it ships; a flash-sale order gets it after it is placed.</summary>
     public ShippingAddress? Address { get; private set; }
 
+    /// <summary>The states in which the buyer may still give or change where the order ships.</summary>
+    public static readonly string[] AddressableStatuses = [OrderStatus.PendingPayment, OrderStatus.Paid];
+
+    public void ShipTo(ShippingAddress address) => Address = address;
+
     /// <summary>
     /// A regular order: its lines at the prices read at checkout, totals in fen (subtotal = Σ
     /// unit price × quantity, no discount yet), frozen from here on.

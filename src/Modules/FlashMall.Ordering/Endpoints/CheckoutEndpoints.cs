@@ -36,9 +36,48 @@ internal static class CheckoutEndpoints
     public const string CouponNotApplicable = "coupon_not_applicable";
     public const int MaxLines = CartItem.MaxLines;
 
-    public static void MapCheckoutEndpoints(this IEndpointRouteBuilder routes) =>
+    public static void MapCheckoutEndpoints(this IEndpointRouteBuilder routes)
+    {
         routes.MapPost("/api/orders", Checkout).WithTags("Orders").RequireAuthorization()
             .WithIdempotency<RouteHandlerBuilder, OrderingDbContext>();
+        routes.MapPut("/api/orders/{id}/address", SetAddress).WithTags("Orders").RequireAuthorization();
+    }
+
+    /// <summary>
+    /// Where the order ships: a flash-sale order is placed without one and gets it here; a regular
+    /// order may correct it. Only the buyer's own order, only before it ships (409 otherwise).
+    /// </summary>
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> SetAddress(
+        string id, AddressRequest request, ClaimsPrincipal user, OrderingDbContext db, CancellationToken cancellationToken)
+    {
+        var validator = new Validator();
+        var address = ValidateAddress(request, validator, prefix: "");
+        if (!validator.IsValid)
+        {
+            return validator.ToProblem();
+        }
+        var buyer = user.UserId();
+        if (!Guid.TryParse(id, out var orderId))
+        {
+            return Problems.NotFound("order");
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The row is locked while its state is checked (a no-op update), so an order that ships
+        // meanwhile keeps its address.
+        var open = await db.Orders.Where(o => o.Id == orderId && o.UserId == buyer && Order.AddressableStatuses.Contains(o.Status))
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, o => o.Status), cancellationToken);
+        if (open == 0)
+        {
+            return await db.Orders.AnyAsync(o => o.Id == orderId && o.UserId == buyer, cancellationToken)
+                ? Problems.Conflict(OrderEndpoints.InvalidTransition, "The order has shipped or is closed: its address cannot change.")
+                : Problems.NotFound("order");
+        }
+        var order = await db.Orders.SingleAsync(o => o.Id == orderId, cancellationToken);
+        order.ShipTo(address!);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(OrderEndpoints.View(order));
+    }
 
     private static async Task<Results<Created<OrderPlacedView>, ProblemHttpResult>> Checkout(
         CheckoutRequest request, ClaimsPrincipal user, OrderingDbContext db, ICatalogStock catalog, IIdGenerator ids, TimeProvider clock,
@@ -115,19 +154,19 @@ internal static class CheckoutEndpoints
         return TypedResults.Created($"/api/orders/{order.Id}", new OrderPlacedView(order.Id.ToString(), order.Status, order.Total, order.PayBefore));
     }
 
-    private static ShippingAddress? ValidateAddress(AddressRequest? address, Validator validator)
+    private static ShippingAddress? ValidateAddress(AddressRequest? address, Validator validator, string prefix = "address.")
     {
         if (address is null)
         {
             validator.Add("address", "A shipping address is required.");
             return null;
         }
-        validator.RequiredText(address.Name, "address.name", ShippingAddressRules.MaxName);
-        validator.Require(address.Phone is not null && ShippingAddressRules.Phone().IsMatch(address.Phone), "address.phone", "A phone number: digits, spaces or dashes, an optional leading +.");
-        validator.RequiredText(address.Line1, "address.line1", ShippingAddressRules.MaxLine);
-        validator.RequiredText(address.City, "address.city", ShippingAddressRules.MaxName);
-        validator.RequiredText(address.Region, "address.region", ShippingAddressRules.MaxName);
-        validator.Require(address.Postcode is null || ShippingAddressRules.Postcode().IsMatch(address.Postcode), "address.postcode", "2–12 letters, digits, spaces or dashes.");
+        validator.RequiredText(address.Name, $"{prefix}name", ShippingAddressRules.MaxName);
+        validator.Require(address.Phone is not null && ShippingAddressRules.Phone().IsMatch(address.Phone), $"{prefix}phone", "A phone number: digits, spaces or dashes, an optional leading +.");
+        validator.RequiredText(address.Line1, $"{prefix}line1", ShippingAddressRules.MaxLine);
+        validator.RequiredText(address.City, $"{prefix}city", ShippingAddressRules.MaxName);
+        validator.RequiredText(address.Region, $"{prefix}region", ShippingAddressRules.MaxName);
+        validator.Require(address.Postcode is null || ShippingAddressRules.Postcode().IsMatch(address.Postcode), $"{prefix}postcode", "2–12 letters, digits, spaces or dashes.");
         return validator.IsValid
             ? new ShippingAddress(address.Name!.Trim(), address.Phone!, address.Line1!.Trim(), address.City!.Trim(), address.Region!.Trim(), address.Postcode)
             : null;

@@ -81,7 +81,7 @@ internal static class OrderEndpoints
             : Problems.NotFound("order");
     }
 
-    private static OrderView View(Order order) => new(
+    internal static OrderView View(Order order) => new(
         order.Id.ToString(), order.Status,
         [.. order.Lines.Select(l => new OrderItemView(l.SkuId.ToString(), l.ProductId.ToString(), l.ProductName, l.UnitPrice, l.Quantity))],
         order.Subtotal, order.Discount, order.Total, order.PayBefore, order.FlashSaleId?.ToString(), order.CreatedAt,
