@@ -1,5 +1,6 @@
 using FlashMall.Accounts;
 using FlashMall.Catalog;
+using FlashMall.Coupons;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
@@ -21,6 +22,7 @@ builder.AddAccounts();
 builder.AddCatalog();
 builder.AddFlashSales();
 builder.AddOrdering();
+builder.AddCoupons();
 
 builder.AddScheduling();
 
@@ -31,6 +33,7 @@ app.MapAccounts();
 app.MapCatalog();
 app.MapFlashSales();
 app.MapOrdering();
+app.MapCoupons();
 app.MapScheduling();
 app.MapDeadLetters();
 

@@ -12,6 +12,7 @@ public sealed class ModuleBoundaryTests
     [
         typeof(FlashMall.Accounts.AccountsModule).Assembly,
         typeof(FlashMall.Catalog.CatalogModule).Assembly,
+        typeof(FlashMall.Coupons.CouponsModule).Assembly,
         typeof(FlashMall.FlashSales.FlashSalesModule).Assembly,
         typeof(FlashMall.Ordering.OrderingModule).Assembly,
     ];

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Http.Json;
+using FlashMall.ApiTests.Infrastructure;
+using FlashMall.Coupons.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>Coupon templates and claims: never more than the total, never a buyer past the limit.</summary>
+public sealed class CouponTests(FlashMallFactory factory) : IClassFixture<FlashMallFactory>
+{
+    private async Task<string> TemplateAsync(int total, int perUser, DateTimeOffset? validFrom = null, string kind = "amount_off", long value = 1_000)
+    {
+        using var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var created = await merchandiser.PostAsJsonAsync("/api/admin/coupon-templates", new
+        {
+            name = "满100减10 Ten off", kind, value, minSpend = 10_000, totalQuantity = total, perUserLimit = perUser,
+            validFrom = validFrom ?? DateTimeOffset.UtcNow.AddMinutes(-1), validTo = DateTimeOffset.UtcNow.AddDays(7),
+        });
+        return (await created.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+    }
+
+    private static Task<HttpResponseMessage> ClaimAsync(HttpClient buyer, string template, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/coupons/claim") { Content = JsonContent.Create(new { templateId = template }) };
+        if (key is not null)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+        return buyer.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Two_hundred_claims_at_once_from_a_hundred_buyers_get_exactly_the_thirty_coupons_one_each()
+    {
+        var template = await TemplateAsync(total: 30, perUser: 1);
+        var buyers = Enumerable.Range(0, 100).Select(_ => Guid.NewGuid()).ToList();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var claims = buyers.Concat(buyers).Select(id => Task.Run(async () =>
+        {
+            using var buyer = factory.Buyer(id);
+            await start.Task;
+            using var response = await ClaimAsync(buyer, template);
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        })).ToList();
+        start.SetResult();
+        var answers = await Task.WhenAll(claims);
+
+        Assert.Equal(30, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Created), a =>
+        {
+            Assert.Equal(HttpStatusCode.Conflict, a.StatusCode);
+            Assert.True(a.Body.Contains("\"coupons_exhausted\"", StringComparison.Ordinal) || a.Body.Contains("\"limit_reached\"", StringComparison.Ordinal), a.Body);
+        });
+        var stored = await factory.WithScopeAsync(async s =>
+        {
+            var db = s.GetRequiredService<CouponsDbContext>();
+            var id = Guid.Parse(template);
+            return (Coupons: await db.Coupons.Where(c => c.TemplateId == id).GroupBy(c => c.UserId).Select(g => g.Count()).ToListAsync(),
+                    Claimed: await db.Templates.Where(t => t.Id == id).Select(t => t.Claimed).SingleAsync());
+        });
+        Assert.Equal(30, stored.Coupons.Count);
+        Assert.All(stored.Coupons, perBuyer => Assert.Equal(1, perBuyer));
+        Assert.Equal(30, stored.Claimed);
+    }
+
+    [Fact]
+    public async Task A_buyer_claims_up_to_the_limit_and_sees_their_coupons_only()
+    {
+        var template = await TemplateAsync(total: 10, perUser: 2);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        using var other = factory.Buyer(Guid.NewGuid());
+
+        var first = (await (await ClaimAsync(buyer, template, key: "claim-1")).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString();
+        using var replay = await ClaimAsync(buyer, template, key: "claim-1");
+        Assert.Equal(first, (await replay.JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString());
+        await (await ClaimAsync(buyer, template)).EnsureStatusAsync(HttpStatusCode.Created);
+        await (await ClaimAsync(buyer, template)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "limit_reached");
+
+        var mine = await (await buyer.GetAsync("/api/coupons")).JsonAsync();
+        Assert.Equal(2, mine.GetProperty("total").GetInt32());
+        Assert.All(mine.GetProperty("items").EnumerateArray(), c => Assert.Equal("unused", c.GetProperty("status").GetString()));
+        Assert.Equal(0, (await (await other.GetAsync("/api/coupons")).JsonAsync()).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Bad_templates_and_claims_are_refused_and_change_nothing()
+    {
+        using var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var window = new { validFrom = DateTimeOffset.UtcNow, validTo = DateTimeOffset.UtcNow.AddDays(1) };
+        foreach (var body in new object[]
+        {
+            new { name = "x", kind = "free_money", value = 100, minSpend = 0, totalQuantity = 1, perUserLimit = 1, window.validFrom, window.validTo },
+            new { name = "x", kind = "percent_off", value = 100, minSpend = 0, totalQuantity = 1, perUserLimit = 1, window.validFrom, window.validTo },
+            new { name = "x", kind = "amount_off", value = -5, minSpend = 0, totalQuantity = 1, perUserLimit = 1, window.validFrom, window.validTo },
+            new { name = "x", kind = "amount_off", value = 5, minSpend = -1, totalQuantity = 1, perUserLimit = 1, window.validFrom, window.validTo },
+            new { name = "x", kind = "amount_off", value = 5, minSpend = 0, totalQuantity = 0, perUserLimit = 1, window.validFrom, window.validTo },
+            new { name = "x", kind = "amount_off", value = 5, minSpend = 0, totalQuantity = 1, perUserLimit = 1, validFrom = window.validTo, validTo = window.validFrom },
+        })
+        {
+            await (await merchandiser.PostAsJsonAsync("/api/admin/coupon-templates", body)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        }
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        Assert.Equal(HttpStatusCode.Forbidden, (await buyer.PostAsJsonAsync("/api/admin/coupon-templates", new { name = "x" })).StatusCode);
+
+        await (await ClaimAsync(buyer, Guid.NewGuid().ToString())).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await ClaimAsync(buyer, "nope")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        var later = await TemplateAsync(total: 5, perUser: 1, validFrom: DateTimeOffset.UtcNow.AddHours(1));
+        await (await ClaimAsync(buyer, later)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "not_claimable");
+        Assert.Equal(0, (await (await buyer.GetAsync("/api/coupons")).JsonAsync()).GetProperty("total").GetInt32());
+    }
+}
