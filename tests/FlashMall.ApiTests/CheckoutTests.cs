@@ -143,6 +143,7 @@ public sealed class CheckoutTests(FlashMallFactory factory) : IClassFixture<Flas
             (new[] { new { skuId = "nope", quantity = 1 } }, null),
             (new[] { new { skuId = sku, quantity = 1 }, new { skuId = sku, quantity = 1 } }, null),
             (Array.Empty<object>(), null),
+            (Enumerable.Range(0, 51).Select(_ => new { skuId = Guid.NewGuid().ToString(), quantity = 1 }).ToArray(), null),
             (new[] { new { skuId = sku, quantity = 1 } }, new { name = "A", phone = "call me", line1 = "x", city = "y", region = "z" }),
             (new[] { new { skuId = sku, quantity = 1 } }, new { name = "A\u0000B", phone = "+8613800138000", line1 = "x", city = "y", region = "z" }),
             (new[] { new { skuId = sku, quantity = 1 } }, new { phone = "+8613800138000", line1 = "x", city = "y", region = "z" }),

@@ -136,6 +136,59 @@ public sealed class RedisLedgerTests
         }
     }
 
+    /// <summary>
+    /// Redis evicts (or someone deletes) some of a sale's keys but not its epoch: the script
+    /// notices before it writes, the sale is rebuilt, and nothing is lost or sold twice.
+    /// </summary>
+    [RedisFact]
+    public async Task A_sale_whose_stream_and_buyers_vanished_is_rebuilt_and_sells_exactly_its_units()
+    {
+        var node = await NodeAsync();
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 10);
+            for (var i = 0; i < 4; i++)
+            {
+                using var buyer = node.Buyer(Guid.NewGuid());
+                await (await buyer.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+            }
+            await node.StoredAsync(sale);
+            var keys = Keys(node, sale);
+            var redis = node.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+            await redis.KeyDeleteAsync([keys.Stream, keys.Buyers]);
+
+            var accepted = 0;
+            var recovering = 0;
+            for (var attempt = 0; attempt < 200; attempt++)
+            {
+                using var buyer = node.Buyer(Guid.NewGuid());
+                using var response = await buyer.PurchaseAsync(sale);
+                var body = await response.Content.ReadAsStringAsync();
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    accepted++;
+                }
+                else if (body.Contains("\"ledger_recovering\"", StringComparison.Ordinal))
+                {
+                    recovering++;
+                    await Task.Delay(50);
+                }
+                else
+                {
+                    Assert.Contains("\"sold_out\"", body, StringComparison.Ordinal);
+                    break;
+                }
+            }
+            Assert.True(recovering > 0, "admission never paused");
+            Assert.Equal(6, accepted);
+            Assert.Equal((10, 10, 10), await node.StoredAsync(sale));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
     [RedisFact]
     public Task The_reserve_script_given_bad_arguments_refuses_them_and_changes_nothing() => BadArgumentsAsync(connection: null);
 
@@ -235,6 +288,18 @@ public sealed class RedisLedgerTests
             await Task.Delay(500);
             Assert.Equal(5, await node.OrdersOfSaleAsync(sale));
             Assert.Equal(3, node.Logs.Lines.Count(l => l.Contains("released as gate_false_positive", StringComparison.Ordinal)));
+
+            // Redis is brought back in line with the database: the next buyer hears the truth.
+            Assert.Contains(node.Logs.Lines, l => l.Contains("Redis has drifted from the database", StringComparison.Ordinal));
+            await Task.Delay(1_100);
+            using var after = node.Buyer(Guid.NewGuid());
+            await LedgerScenarios.EventuallyAsync(async () =>
+            {
+                using var response = await after.PurchaseAsync(sale);
+                Assert.NotEqual(HttpStatusCode.Accepted, response.StatusCode);
+                return response.StatusCode == HttpStatusCode.Conflict;
+            }, "sold_out after the rebuild", seconds: 10);
+            Assert.Equal(0, (await node.Services.GetRequiredService<FlashMall.FlashSales.Ledger.IStockLedger>().CountAsync(Guid.Parse(sale), CancellationToken.None))?.Remaining);
         }
         finally
         {

@@ -16,9 +16,11 @@ namespace FlashMall.Accounts.Security;
 /// </summary>
 internal sealed class CachingTokenHandler(TimeProvider clock) : JsonWebTokenHandler
 {
-    public const int MaxEntries = 200_000;
+    /// <summary>About 2–3 KB each (token, identity, parsed token): at most a few hundred MB.</summary>
+    public const int MaxEntries = 100_000;
 
     private readonly ConcurrentDictionary<string, (TokenValidationResult Result, DateTime ValidTo)> _validated = new(StringComparer.Ordinal);
+    private int _entries;
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
@@ -40,9 +42,11 @@ internal sealed class CachingTokenHandler(TimeProvider clock) : JsonWebTokenHand
         var result = await base.ValidateTokenAsync(token, validationParameters);
         if (result.IsValid && result.SecurityToken is JsonWebToken validated)
         {
-            if (_validated.Count >= MaxEntries)
+            // ConcurrentDictionary.Count takes every lock: keep an approximate count instead.
+            if (Interlocked.Increment(ref _entries) > MaxEntries)
             {
                 _validated.Clear();
+                Interlocked.Exchange(ref _entries, 0);
             }
             _validated[token] = (result, validated.ValidTo);
             result = new TokenValidationResult

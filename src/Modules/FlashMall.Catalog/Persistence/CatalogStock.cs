@@ -68,9 +68,13 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : IC
         if (lacking.Count == 0)
         {
             // A merchandiser's form loaded before these moves is stale now (If-Match gets 412).
+            // Products in id order too: every checkout locks rows in one order.
             var skuIds = lines.Select(l => l.SkuId).ToList();
-            var products = db.Skus.Where(s => skuIds.Contains(s.Id)).Select(s => s.ProductId);
-            await db.Products.Where(p => products.Contains(p.Id)).ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+            var products = await db.Skus.Where(s => skuIds.Contains(s.Id)).Select(s => s.ProductId).Distinct().ToListAsync(cancellationToken);
+            foreach (var productId in products.Order())
+            {
+                await db.Products.Where(p => p.Id == productId).ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
+            }
         }
         return lacking;
     }

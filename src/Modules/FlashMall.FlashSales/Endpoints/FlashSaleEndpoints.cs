@@ -170,7 +170,7 @@ internal static partial class FlashSaleEndpoints
 
     private static async Task<SaleView> ViewAsync(SaleEvent sale, IStockLedger ledger, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var remaining = (await ledger.CountAsync(sale.Id, cancellationToken))?.Remaining ?? sale.Quantity - sale.Reserved;
+        var remaining = await ledger.RemainingAsync(sale.Id, cancellationToken) ?? sale.Quantity - sale.Reserved;
         return new SaleView(sale.Id.ToString(), sale.SkuId.ToString(), sale.ProductId.ToString(), sale.Name, sale.SalePrice, sale.OriginalPrice,
             sale.Quantity, remaining, sale.StartsAt, sale.EndsAt, sale.StatusAt(now, remaining));
     }
@@ -222,7 +222,7 @@ internal static partial class FlashSaleEndpoints
         ReserveOutcome outcome;
         try
         {
-            outcome = await ledger.ReserveAsync(sale, buyer, quantity, reservationId, cancellationToken);
+            outcome = await ledger.ReserveAsync(sale, buyer, quantity, reservationId, keyed: key is not null, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

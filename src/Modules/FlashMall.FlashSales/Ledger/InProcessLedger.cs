@@ -24,6 +24,9 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
                 ? new LedgerCount(loading.Value.Result.Remaining, loading.Value.Result.InFlight)
                 : null);
 
+    public async ValueTask<int?> RemainingAsync(Guid saleId, CancellationToken cancellationToken) =>
+        (await CountAsync(saleId, cancellationToken))?.Remaining;
+
     /// <summary>Never: a buyer hears "reserved" only once the row is committed.</summary>
     public ValueTask<bool> IsAdmittedAsync(Guid reservationId, Guid userId, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 
@@ -95,7 +98,7 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
         }
     }
 
-    public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
+    public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, bool keyed, CancellationToken cancellationToken)
     {
         var counters = await CountersAsync(sale);
         if (counters.Remaining < quantity && !counters.Buyers.ContainsKey(userId))

@@ -76,10 +76,18 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
                 }
                 try
                 {
-                    var results = await WriteBatchAsync(batch);
-                    for (var i = 0; i < batch.Count; i++)
+                    // The same reservation twice in one batch (a rebuild's drain and the stream's
+                    // reader both handed it in): written once, both told the same.
+                    var distinct = batch.DistinctBy(p => p.Id).ToList();
+                    var results = await WriteBatchAsync(distinct);
+                    var byId = new Dictionary<Guid, WriteResult>(distinct.Count);
+                    for (var i = 0; i < distinct.Count; i++)
                     {
-                        batch[i].Done.TrySetResult(results[i]);
+                        byId[distinct[i].Id] = results[i];
+                    }
+                    foreach (var pending in batch)
+                    {
+                        pending.Done.TrySetResult(byId[pending.Id]);
                     }
                 }
                 catch (Exception ex)

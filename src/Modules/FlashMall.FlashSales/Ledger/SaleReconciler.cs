@@ -69,7 +69,11 @@ internal sealed partial class SaleReconciler(
         var remaining = count?.Remaining ?? sale.Quantity - sale.Reserved;
 
         var differences = new List<string>();
-        if (ordered + reserved + remaining + inFlight != sale.Quantity)
+        if (inFlight < 0)
+        {
+            differences.Add("over 10,000 admitted reservations wait in the Redis stream to be written: not counted; is a worker node running?");
+        }
+        else if (ordered + reserved + remaining + inFlight != sale.Quantity)
         {
             differences.Add($"quantity {sale.Quantity} ≠ ordered {ordered} + reserved {reserved} + remaining {remaining} + in flight {inFlight} (= {ordered + reserved + remaining + inFlight})");
         }

@@ -40,7 +40,13 @@ internal sealed record ReleasedUnits(Guid SaleId, Guid UserId, Guid ReservationI
 /// </summary>
 internal interface IStockLedger
 {
-    ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Admits or refuses a purchase of <paramref name="quantity"/> units by <paramref name="userId"/>
+    /// as reservation <paramref name="reservationId"/>. With <paramref name="keyed"/> the id comes
+    /// from an <c>Idempotency-Key</c> and may be a retry of a reservation that exists, so no
+    /// shortcut may answer "sold out" without looking.
+    /// </summary>
+    ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, bool keyed, CancellationToken cancellationToken);
 
     /// <summary>
     /// What an earlier purchase with this reservation id (an Idempotency-Key) became: replayed,
@@ -50,8 +56,14 @@ internal interface IStockLedger
     /// </summary>
     ValueTask<ReserveOutcome?> FindEarlierAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken);
 
-    /// <summary>The sale's units as the ledger counts them; null when the sale is not loaded in it.</summary>
+    /// <summary>
+    /// The sale's units as the ledger counts them; null when the sale is not loaded in it.
+    /// <see cref="LedgerCount.InFlight"/> is -1 when there are too many to count (a backlog).
+    /// </summary>
     ValueTask<LedgerCount?> CountAsync(Guid saleId, CancellationToken cancellationToken);
+
+    /// <summary>Free units, cheaply (for the sale's public view); null when not loaded or not reachable.</summary>
+    ValueTask<int?> RemainingAsync(Guid saleId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Whether the ledger admitted this reservation of this buyer and the database does not hold

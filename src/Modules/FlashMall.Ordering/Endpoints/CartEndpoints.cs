@@ -36,6 +36,9 @@ internal static class CartEndpoints
 {
     public const string CartFull = "cart_full";
 
+    /// <summary>What a buyer's cart changes and cart checkouts take turns on.</summary>
+    public static string TurnKey(Guid buyer) => $"cart:{buyer:N}";
+
     public static void MapCartEndpoints(this IEndpointRouteBuilder routes)
     {
         var cart = routes.MapGroup("/api/cart").WithTags("Cart").RequireAuthorization();
@@ -77,7 +80,7 @@ internal static class CartEndpoints
         OrderingDbContext db, Guid buyer, Guid skuId, int quantity, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await TransactionLocks.TakeTurnAsync(db, $"cart:{buyer:N}", cancellationToken);
+        await TransactionLocks.TakeTurnAsync(db, TurnKey(buyer), cancellationToken);
         var line = await db.CartItems.Where(i => i.UserId == buyer && i.SkuId == skuId).Select(i => (int?)i.Quantity).SingleOrDefaultAsync(cancellationToken);
         if (line is { } held)
         {

@@ -5,6 +5,7 @@ using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Idempotency;
 using FlashMall.Kernel.Messaging;
+using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Problems;
 using FlashMall.Ordering.Domain;
 using FlashMall.Ordering.Persistence;
@@ -97,34 +98,40 @@ internal static class CheckoutEndpoints
             return Problems.Conflict(CouponNotApplicable, "This coupon cannot be applied to this order.");
         }
         var fromCart = wanted is null;
-        wanted ??= await db.CartItems.AsNoTracking().Where(i => i.UserId == buyer).OrderBy(i => i.AddedAt)
-            .Select(i => new StockLine(i.SkuId, i.Quantity)).ToListAsync(cancellationToken);
-        if (wanted.Count == 0)
-        {
-            return Problems.Validation("items", "The cart is empty: add items, or send them.");
-        }
-        var skus = await catalog.FindSkusAsync([.. wanted.Select(w => w.SkuId)], cancellationToken);
-        if (wanted.FirstOrDefault(w => !skus.ContainsKey(w.SkuId)) is { } gone)
-        {
-            return Problems.Conflict(OutOfStock, $"SKU {gone.SkuId} is not on sale.");
-        }
-
-        var now = clock.GetUtcNow();
-        var lines = wanted.Select((w, i) =>
-        {
-            var sku = skus[w.SkuId];
-            return new OrderLine(i + 1, sku.SkuId, sku.ProductId, sku.ProductName, sku.Price, w.Quantity);
-        }).ToList();
-        var order = Order.Place(ids.NewId(), buyer, lines, address!, now + options.Value.PaymentWindow, now);
-
         // The Idempotency-Key filter may have opened the transaction (and commits refusals, to
         // replay them): a savepoint makes sure a refused checkout leaves no stock taken.
         var owned = db.Database.CurrentTransaction is null;
         var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(cancellationToken);
+        Order order;
         try
         {
+            if (fromCart)
+            {
+                // The cart is read and emptied in the buyer's turn: an add racing the checkout
+                // waits for it, and two checkouts of one cart cannot both order it.
+                await TransactionLocks.TakeTurnAsync(db, CartEndpoints.TurnKey(buyer), cancellationToken);
+                wanted = await db.CartItems.AsNoTracking().Where(i => i.UserId == buyer).OrderBy(i => i.AddedAt)
+                    .Select(i => new StockLine(i.SkuId, i.Quantity)).ToListAsync(cancellationToken);
+                if (wanted.Count == 0)
+                {
+                    return Problems.Validation("items", "The cart is empty: add items, or send them.");
+                }
+            }
+            var skus = await catalog.FindSkusAsync([.. wanted!.Select(w => w.SkuId)], cancellationToken);
+            if (wanted!.FirstOrDefault(w => !skus.ContainsKey(w.SkuId)) is { } gone)
+            {
+                return Problems.Conflict(OutOfStock, $"SKU {gone.SkuId} is not on sale.");
+            }
+            var now = clock.GetUtcNow();
+            var lines = wanted!.Select((w, i) =>
+            {
+                var sku = skus[w.SkuId];
+                return new OrderLine(i + 1, sku.SkuId, sku.ProductId, sku.ProductName, sku.Price, w.Quantity);
+            }).ToList();
+            order = Order.Place(ids.NewId(), buyer, lines, address!, now + options.Value.PaymentWindow, now);
+
             await transaction.CreateSavepointAsync("checkout", cancellationToken);
-            var lacking = await catalog.TryTakeAsync(wanted, transaction.GetDbTransaction(), cancellationToken);
+            var lacking = await catalog.TryTakeAsync(wanted!, transaction.GetDbTransaction(), cancellationToken);
             if (lacking.Count > 0)
             {
                 await transaction.RollbackToSavepointAsync("checkout", cancellationToken);
@@ -133,8 +140,7 @@ internal static class CheckoutEndpoints
             db.Orders.Add(order);
             if (fromCart)
             {
-                var bought = wanted.Select(w => w.SkuId).ToList();
-                await db.CartItems.Where(i => i.UserId == buyer && bought.Contains(i.SkuId)).ExecuteDeleteAsync(cancellationToken);
+                await db.CartItems.Where(i => i.UserId == buyer).ExecuteDeleteAsync(cancellationToken);
             }
             db.AddIntegrationEvent(order.Id.ToString(), new OrderPlaced(order.Id, buyer,
                 [.. lines.Select(l => new OrderedLine(l.SkuId, l.ProductId, l.Quantity, l.UnitPrice))], order.Total, now), ids, clock);
@@ -179,8 +185,13 @@ internal static class CheckoutEndpoints
         {
             return null;
         }
-        validator.Require(items.Count is > 0 and <= MaxLines, "items", $"From 1 to {MaxLines} lines (or none at all, to check out the cart).");
+        if (items.Count is 0 or > MaxLines)
+        {
+            validator.Add("items", $"From 1 to {MaxLines} lines (or none at all, to check out the cart).");
+            return null;
+        }
         var lines = new List<StockLine>();
+        var seen = new HashSet<Guid>();
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
@@ -189,7 +200,7 @@ internal static class CheckoutEndpoints
                 validator.Add($"items[{i}]", $"A skuId and a quantity from 1 to {CartItem.MaxQuantity}.");
                 continue;
             }
-            if (lines.Any(l => l.SkuId == skuId))
+            if (!seen.Add(skuId))
             {
                 validator.Add($"items[{i}]", "Each SKU once.");
                 continue;

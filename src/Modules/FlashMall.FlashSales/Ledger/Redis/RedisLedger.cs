@@ -56,16 +56,16 @@ internal sealed partial class RedisLedger(
         await state.LoadAsync(this).WaitAsync(cancellationToken);
     }
 
-    public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, CancellationToken cancellationToken)
+    public async ValueTask<ReserveOutcome> ReserveAsync(SaleTerms sale, Guid userId, int quantity, Guid reservationId, bool keyed, CancellationToken cancellationToken)
     {
         var state = State(sale);
         if (await EpochAsync(state, cancellationToken) is not { } epoch)
         {
             return ReserveOutcome.Recovering;
         }
-        if (state.SoldOutUntil > clock.GetTimestamp())
+        if (!keyed && state.SoldOutUntil > clock.GetTimestamp())
         {
-            return ReserveOutcome.SoldOut; // no Redis call
+            return ReserveOutcome.SoldOut; // no Redis call (a keyed request may be a retry: the script looks)
         }
         var code = (int)await redis.GetDatabase().ScriptEvaluateAsync(RedisLedgerScripts.Reserve, state.Keys.Reserve,
         [
@@ -125,6 +125,19 @@ internal sealed partial class RedisLedger(
         return result.IsNull ? null : new LedgerCount((int)result[0], (int)result[1]);
     }
 
+    public async ValueTask<int?> RemainingAsync(Guid saleId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stock = await redis.GetDatabase().HashGetAsync(keys.For(saleId).Meta, "stock");
+            return stock.IsNull ? null : (int)stock;
+        }
+        catch (RedisException)
+        {
+            return null; // the view falls back to the database's count
+        }
+    }
+
     public async ValueTask<bool> IsAdmittedAsync(Guid reservationId, Guid userId, CancellationToken cancellationToken)
     {
         var id = reservationId.ToString("N");
@@ -152,6 +165,10 @@ internal sealed partial class RedisLedger(
                 _ = lost.LoadAsync(this);
             }
             throw new LedgerRecoveringException(released.SaleId);
+        }
+        if (code == RedisLedgerScripts.Unknown)
+        {
+            await stream.ResyncAsync(released.SaleId, sale, $"reservation {released.ReservationId} was released in the database but Redis did not hold it");
         }
         if (_sales.TryGetValue(released.SaleId, out var known))
         {
@@ -201,7 +218,11 @@ internal sealed partial class RedisLedger(
                 {
                     try
                     {
-                        await RebuildAsync(state);
+                        // Another node may have rebuilt it between the look above and the lock.
+                        if (!(await database.HashGetAsync(state.Keys.Meta, "epoch")).HasValue)
+                        {
+                            await RebuildAsync(state, token);
+                        }
                     }
                     finally
                     {
@@ -223,9 +244,11 @@ internal sealed partial class RedisLedger(
     /// Writes what the stream still holds to the database, reads the database in one snapshot,
     /// and writes the buyers, the reservations (released ones too, so a retry of one finds it) and
     /// finally the meta hash with a new epoch. Until that last step every script finds no epoch
-    /// and admission stays paused on every node.
+    /// and admission stays paused on every node. Every write is fenced: it happens only while this
+    /// node holds the rebuild lock (each write extends it) and the sale still has no epoch, so a
+    /// node that lost the lock or the race never overwrites a sale that is selling again.
     /// </summary>
-    private async Task RebuildAsync(SaleState state)
+    private async Task RebuildAsync(SaleState state, string token)
     {
         var started = Stopwatch.GetTimestamp();
         var sale = state.Terms;
@@ -236,26 +259,43 @@ internal sealed partial class RedisLedger(
             snapshot = await LedgerSnapshot.ReadAsync(scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>(), sale, includeReleased: true, lifetime.ApplicationStopping);
         }
         var database = redis.GetDatabase();
-        await database.KeyDeleteAsync([state.Keys.Buyers, state.Keys.Reservations]);
+        RedisKey[] fence = [state.Keys.RebuildLock, state.Keys.Meta];
+        async Task<bool> FencedAsync(string script, RedisKey[] keys, RedisValue[] values) =>
+            (int)await database.ScriptEvaluateAsync(script, [.. fence, .. keys], [token, .. values]) == 1;
+
+        if (!await FencedAsync(RedisLedgerScripts.FencedDelete, [state.Keys.Buyers, state.Keys.Reservations], []))
+        {
+            return;
+        }
         var buyers = snapshot.Reservations.Where(r => !r.Released).GroupBy(r => r.UserId)
-            .Select(g => new HashEntry(g.Key.ToString("N"), g.Sum(r => r.Quantity))).ToList();
+            .Select(g => new[] { (RedisValue)g.Key.ToString("N"), g.Sum(r => r.Quantity) }).ToList();
         foreach (var chunk in buyers.Chunk(1_000))
         {
-            await database.HashSetAsync(state.Keys.Buyers, chunk);
+            if (!await FencedAsync(RedisLedgerScripts.FencedHashSet, [state.Keys.Buyers], [.. chunk.SelectMany(pair => pair)]))
+            {
+                return;
+            }
         }
         foreach (var chunk in snapshot.Reservations.Chunk(1_000))
         {
-            await database.HashSetAsync(state.Keys.Reservations,
-                [.. chunk.Select(r => new HashEntry(r.Id.ToString("N"), $"{r.UserId:N}:{r.Quantity}{(r.Released ? ":x" : "")}"))]);
+            RedisValue[] pairs = [.. chunk.SelectMany(r => new RedisValue[] { r.Id.ToString("N"), $"{r.UserId:N}:{r.Quantity}{(r.Released ? ":x" : "")}" })];
+            if (!await FencedAsync(RedisLedgerScripts.FencedHashSet, [state.Keys.Reservations], pairs))
+            {
+                return;
+            }
         }
         var now = clock.GetUtcNow();
         var expireAt = new[] { sale.EndsAt + KeepAfterEnd, now.AddHours(1) }.Max();
         var epoch = Guid.NewGuid().ToString("N");
-        await database.ScriptEvaluateAsync(RedisLedgerScripts.Open, state.Keys.All,
+        var opened = (int)await database.ScriptEvaluateAsync(RedisLedgerScripts.Open, [.. state.Keys.All, state.Keys.RebuildLock],
         [
             snapshot.Free, sale.PerUserLimit, sale.StartsAt.ToUnixTimeMilliseconds(), sale.EndsAt.ToUnixTimeMilliseconds(),
-            epoch, expireAt.ToUnixTimeMilliseconds(), ReservationStream.Group,
+            epoch, expireAt.ToUnixTimeMilliseconds(), ReservationStream.Group, token,
         ]);
+        if (opened != 1)
+        {
+            return;
+        }
         _rebuilds.Add(1);
         LogRebuilt(logger, sale.SaleId, snapshot.Free, snapshot.Reservations.Count, written, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }

@@ -53,17 +53,25 @@ internal static class RedisLedgerScripts
     /// <summary>The sale's epoch is not the caller's (missing: Redis lost the keys; other: rebuilt since).</summary>
     public const int EpochChanged = -5;
     public const int BadArguments = -6;
+    /// <summary>The release script does not know the reservation.</summary>
+    public const int Unknown = 2;
 
     /// <summary>
     /// KEYS: meta, buyers, reservations, stream. ARGV: epoch, buyer (32 lowercase hex), units,
     /// reservation id (32 lowercase hex), now (Unix ms), most units per purchase (1–999), all
     /// numbers in plain decimal digits (no sign, exponent, hex or spaces). Checks, in order:
-    /// epoch, arguments, an earlier reservation with this id (replay), window, stock, the buyer's
-    /// limit; then takes the units, counts them to the buyer, records the reservation and appends it
-    /// to the stream. Every refusal returns before the first write.
+    /// epoch, that none of the sale's keys was lost (evicted or deleted: then the epoch goes too,
+    /// and the sale is rebuilt), arguments, an earlier reservation with this id (replay), window,
+    /// stock, the buyer's limit; then takes the units, counts them to the buyer, records the
+    /// reservation and appends it to the stream. Every refusal returns before the first write
+    /// (but for dropping the epoch of a sale found incomplete).
     /// </summary>
     public const string Reserve = """
         if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return -5 end
+        if redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[4]) ~= 3 then
+          redis.call('HDEL', KEYS[1], 'epoch')
+          return -5
+        end
         local buyer, id = ARGV[2], ARGV[4]
         if not string.find(ARGV[3], '^%d%d?%d?$') or not string.find(ARGV[5], '^%d+$') or not string.find(ARGV[6], '^%d%d?%d?$')
           or string.len(buyer) ~= 32 or string.find(buyer, '[^0-9a-f]')
@@ -91,13 +99,15 @@ internal static class RedisLedgerScripts
 
     /// <summary>
     /// KEYS: meta, buyers, reservations. ARGV: reservation id. Gives a held reservation's units
-    /// back once (marks it <c>:x</c>); 1 given back, 0 not held (unknown or given back before),
-    /// -5 while the sale is being rebuilt (the caller retries later).
+    /// back once (marks it <c>:x</c>); 1 given back, 0 given back before, 2 unknown to Redis (it
+    /// has drifted from the database: the caller has the sale rebuilt), -5 while the sale is being
+    /// rebuilt (the caller retries later).
     /// </summary>
     public const string Release = """
         if not redis.call('HGET', KEYS[1], 'epoch') then return -5 end
         local v = redis.call('HGET', KEYS[3], ARGV[1])
-        if not v or string.sub(v, -2) == ':x' then return 0 end
+        if not v then return 2 end
+        if string.sub(v, -2) == ':x' then return 0 end
         local buyer = string.sub(v, 1, 32)
         local units = tonumber(string.match(v, '^%x+:(%d+)'))
         redis.call('HSET', KEYS[3], ARGV[1], v .. ':x')
@@ -106,12 +116,16 @@ internal static class RedisLedgerScripts
         return 1
         """;
 
-    /// <summary>KEYS: meta, stream. Free units and the units in the stream (admitted, not yet written); nil when not loaded.</summary>
+    /// <summary>
+    /// KEYS: meta, stream. Free units and the units in the stream (admitted, not yet written), or
+    /// -1 for the latter past 10,000 entries (bounded work in the shard); nil when not loaded.
+    /// </summary>
     public const string Count = """
         local stock = redis.call('HGET', KEYS[1], 'stock')
         if not stock then return nil end
         local inflight = 0
-        local entries = redis.call('XRANGE', KEYS[2], '-', '+')
+        local entries = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 10001)
+        if #entries > 10000 then return { tonumber(stock), -1 } end
         for _, e in ipairs(entries) do
           local f = e[2]
           for i = 1, #f, 2 do if f[i] == 'q' then inflight = inflight + tonumber(f[i + 1]) end end
@@ -120,12 +134,34 @@ internal static class RedisLedgerScripts
         """;
 
     /// <summary>
-    /// KEYS: meta, buyers, reservations, stream. ARGV: stock, limit, starts, ends, epoch,
-    /// expire-at (Unix ms), group. The last step of a rebuild: the stream and its group exist,
-    /// then the meta hash (and with it the epoch) appears and admission resumes. The keys expire
-    /// a day after the sale ends (retries after the end still find their reservations until then).
+    /// KEYS: rebuild lock, meta, then the keys to delete. ARGV: the lock's token. The first write
+    /// of a rebuild: only while this node still holds the lock and the sale has no epoch (a node
+    /// whose lock ran out, or that lost the race to another rebuild, changes nothing); 1 done, 0 not.
+    /// </summary>
+    public const string FencedDelete = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('HEXISTS', KEYS[2], 'epoch') == 1 then return 0 end
+        redis.call('PEXPIRE', KEYS[1], 30000)
+        for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+        return 1
+        """;
+
+    /// <summary>KEYS: rebuild lock, meta, a hash. ARGV: the lock's token, then field, value pairs. Fenced as <see cref="FencedDelete"/>.</summary>
+    public const string FencedHashSet = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('HEXISTS', KEYS[2], 'epoch') == 1 then return 0 end
+        redis.call('PEXPIRE', KEYS[1], 30000)
+        redis.call('HSET', KEYS[3], unpack(ARGV, 2))
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS: meta, buyers, reservations, stream, rebuild lock. ARGV: stock, limit, starts, ends, epoch,
+    /// expire-at (Unix ms), group, the lock's token. The last step of a rebuild, fenced as
+    /// <see cref="FencedDelete"/>: the stream and its group exist, then the meta hash (and with it
+    /// the epoch) appears and admission resumes. The keys expire a day after the sale ends
+    /// (retries after the end still find their reservations until then). 1 opened, 0 not.
     /// </summary>
     public const string Open = """
+        if redis.call('GET', KEYS[5]) ~= ARGV[8] or redis.call('HEXISTS', KEYS[1], 'epoch') == 1 then return 0 end
         if redis.call('EXISTS', KEYS[4]) == 0 then
           redis.call('XGROUP', 'CREATE', KEYS[4], ARGV[7], '$', 'MKSTREAM')
         else
@@ -134,7 +170,7 @@ internal static class RedisLedgerScripts
         redis.call('HSET', KEYS[2], '_', 0)
         redis.call('HSET', KEYS[3], '_', 0)
         redis.call('HSET', KEYS[1], 'stock', ARGV[1], 'limit', ARGV[2], 'starts', ARGV[3], 'ends', ARGV[4], 'epoch', ARGV[5])
-        for _, key in ipairs(KEYS) do redis.call('PEXPIREAT', key, ARGV[6]) end
+        for i = 1, 4 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
         return 1
         """;
 }

@@ -100,9 +100,21 @@ internal sealed partial class ReservationStream(IConnectionMultiplexer redis, Re
         if (refused > 0)
         {
             _falsePositives.Add(refused);
+            await ResyncAsync(sale.SaleId, keys, $"{refused} admitted reservations were refused by the database");
         }
         await redis.GetDatabase().ScriptEvaluateAsync(Done, [keys.Stream], [Group, .. entries.Select(e => e.Id)]);
         return entries.Length;
+    }
+
+    /// <summary>
+    /// Redis has drifted from the database (it admitted what the database refused, or does not
+    /// know a reservation the database released): the sale's epoch is dropped, so the next
+    /// purchase pauses admission and the sale is rebuilt from the database.
+    /// </summary>
+    public async Task ResyncAsync(Guid saleId, SaleKeys keys, string why)
+    {
+        await redis.GetDatabase().HashDeleteAsync(keys.Meta, "epoch");
+        LogResync(logger, saleId, why);
     }
 
     private static PendingReservation? Parse(SaleTerms sale, StreamEntry entry) =>
@@ -113,6 +125,9 @@ internal sealed partial class ReservationStream(IConnectionMultiplexer redis, Re
             ? new PendingReservation(id, sale.SaleId, user, quantity, sale.PerUserLimit,
                 DateTimeOffset.FromUnixTimeMilliseconds(admittedAt), RecordRefusal: true)
             : null;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Flash sale {SaleId}: Redis has drifted from the database ({Why}); it is rebuilt from the database")]
+    private static partial void LogResync(ILogger logger, Guid saleId, string why);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream entry {EntryId} of flash sale {SaleId} is malformed; dropped")]
     private static partial void LogMalformed(ILogger logger, Guid saleId, string entryId);
