@@ -110,4 +110,65 @@ public sealed class CouponTests(FlashMallFactory factory) : IClassFixture<FlashM
         await (await ClaimAsync(buyer, later)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "not_claimable");
         Assert.Equal(0, (await (await buyer.GetAsync("/api/coupons")).JsonAsync()).GetProperty("total").GetInt32());
     }
+
+    private static readonly object Address = new { name = "李四", phone = "+8613900139000", line1 = "中山路 8 号", city = "广州", region = "广东省" };
+
+    private static async Task<HttpResponseMessage> CheckoutAsync(HttpClient buyer, string sku, int quantity, string? coupon) =>
+        await buyer.PostAsJsonAsync("/api/orders", new { items = new[] { new { skuId = sku, quantity } }, couponId = coupon, address = Address });
+
+    private Task<int> StockAsync(string sku) => factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.Catalog.Persistence.CatalogDbContext>().Skus
+        .Where(x => x.Id == Guid.Parse(sku)).Select(x => x.Stock).SingleAsync());
+
+    private static async Task<string> CouponStatusAsync(HttpClient buyer, string coupon) =>
+        (await (await buyer.GetAsync("/api/coupons")).JsonAsync()).GetProperty("items").EnumerateArray()
+            .Single(c => c.GetProperty("couponId").GetString() == coupon).GetProperty("status").GetString()!;
+
+    [Fact]
+    public async Task A_coupon_is_redeemed_once_at_checkout_only_when_it_applies_and_comes_back_when_the_order_is_cancelled()
+    {
+        var sku = await factory.SkuAsync((await factory.NewUserAsync("merchandiser")).Client, stock: 20, price: 6_000);
+        var template = await TemplateAsync(total: 5, perUser: 1); // 1,000 fen off orders of 10,000 or more
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        using var stranger = factory.Buyer(Guid.NewGuid());
+        var coupon = (await (await ClaimAsync(buyer, template)).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString()!;
+
+        await (await CheckoutAsync(buyer, sku, 1, coupon)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "coupon_not_applicable"); // 6,000 < 10,000
+        await (await CheckoutAsync(stranger, sku, 2, coupon)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "coupon_not_applicable"); // not theirs
+        Assert.Equal(20, await StockAsync(sku));
+        Assert.Equal("unused", await CouponStatusAsync(buyer, coupon));
+
+        var placed = await (await CheckoutAsync(buyer, sku, 2, coupon)).JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(11_000, placed.GetProperty("total").GetInt64());
+        var order = await (await buyer.GetAsync($"/api/orders/{placed.GetProperty("orderId").GetString()}")).JsonAsync();
+        Assert.Equal((12_000L, 1_000L, 11_000L), (order.GetProperty("subtotal").GetInt64(), order.GetProperty("discount").GetInt64(), order.GetProperty("total").GetInt64()));
+        Assert.Equal("used", await CouponStatusAsync(buyer, coupon));
+        await (await CheckoutAsync(buyer, sku, 2, coupon)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "coupon_not_applicable");
+        Assert.Equal(18, await StockAsync(sku));
+
+        await (await buyer.PostAsync($"/api/orders/{placed.GetProperty("orderId").GetString()}/cancel", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await LedgerScenarios.EventuallyAsync(async () => await CouponStatusAsync(buyer, coupon) == "unused", "the coupon back");
+        await (await CheckoutAsync(buyer, sku, 2, coupon)).EnsureStatusAsync(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task Percent_discounts_round_down_to_the_fen_and_stop_at_their_cap()
+    {
+        using var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var cheap = await factory.SkuAsync(merchandiser, stock: 10, price: 9_999);
+        var dear = await factory.SkuAsync(merchandiser, stock: 10, price: 20_000);
+        var created = await merchandiser.PostAsJsonAsync("/api/admin/coupon-templates", new
+        {
+            name = "85折 15% off", kind = "percent_off", value = 15, maxDiscount = 2_000, minSpend = 0, totalQuantity = 10, perUserLimit = 2,
+            validFrom = DateTimeOffset.UtcNow.AddMinutes(-1), validTo = DateTimeOffset.UtcNow.AddDays(1),
+        });
+        var template = (await created.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var first = (await (await ClaimAsync(buyer, template)).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString()!;
+        var second = (await (await ClaimAsync(buyer, template)).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString()!;
+
+        // 15% of 9,999 is 1,499.85: 1,499 off, 8,500 to pay.
+        Assert.Equal(8_500, (await (await CheckoutAsync(buyer, cheap, 1, first)).JsonAsync(HttpStatusCode.Created)).GetProperty("total").GetInt64());
+        // 15% of 20,000 is 3,000, capped at 2,000.
+        Assert.Equal(18_000, (await (await CheckoutAsync(buyer, dear, 1, second)).JsonAsync(HttpStatusCode.Created)).GetProperty("total").GetInt64());
+    }
 }

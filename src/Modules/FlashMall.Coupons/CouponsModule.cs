@@ -1,20 +1,26 @@
 using FlashMall.Coupons.Endpoints;
 using FlashMall.Coupons.Persistence;
+using FlashMall.Contracts.Coupons;
+using FlashMall.Contracts.Ordering;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 
 namespace FlashMall.Coupons;
 
 /// <summary>
-/// Coupons. Today: templates and claiming with exact limits, and a buyer's own coupons;
-/// redemption at checkout and the abuse controls come with the rest of the money-path issue.
+/// Coupons: templates, claiming with exact limits, a buyer's own coupons, redemption in the
+/// checkout's transaction and release when the order is cancelled; the abuse controls come next.
 /// </summary>
 public static class CouponsModule
 {
     public static IHostApplicationBuilder AddCoupons(this IHostApplicationBuilder builder)
     {
         builder.AddModuleDbContext<CouponsDbContext, CouponsSqliteDbContext, CouponsPostgresDbContext>(CouponsDbContext.Schema);
+        builder.Services.AddScoped<ICouponRedemption, CouponRedemption>();
+        builder.Services.AddIntegrationEventConsumer<CouponsDbContext, OrderCancelled, ReleaseCouponOnOrderCancelled>(ReleaseCouponOnOrderCancelled.Consumer);
         return builder;
     }
 

@@ -46,7 +46,7 @@ internal sealed class Order
 
     /// <summary>
     /// A regular order: its lines at the prices read at checkout, totals in fen (subtotal = Σ
-    /// unit price × quantity, no discount yet), frozen from here on.
+    /// unit price × quantity; a coupon's discount through <see cref="Discounted"/>), frozen once placed.
     /// </summary>
     public static Order Place(Guid id, Guid userId, IReadOnlyList<OrderLine> lines, ShippingAddress address, DateTimeOffset payBefore, DateTimeOffset now)
     {
@@ -54,8 +54,17 @@ internal sealed class Order
         var order = new Order { Id = id, UserId = userId, PayBefore = payBefore, CreatedAt = now, Address = address };
         order._lines.AddRange(lines);
         order.Subtotal = lines.Sum(l => checked(l.UnitPrice * l.Quantity));
-        order.Total = order.Subtotal - order.Discount;
+        order.Total = order.Subtotal;
         return order;
+    }
+
+    /// <summary>A coupon's discount, in fen, at most the subtotal: the total never goes negative.</summary>
+    public void Discounted(long discount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(discount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(discount, Subtotal);
+        Discount = discount;
+        Total = Subtotal - Discount;
     }
 
     /// <summary>The order of a flash-sale reservation; its id is the reservation's, so one reservation can never make two orders.</summary>

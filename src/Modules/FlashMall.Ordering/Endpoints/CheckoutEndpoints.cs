@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using FlashMall.Contracts.Catalog;
+using FlashMall.Contracts.Coupons;
 using FlashMall.Contracts.Ordering;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Http;
@@ -81,7 +82,7 @@ internal static class CheckoutEndpoints
     }
 
     private static async Task<Results<Created<OrderPlacedView>, ProblemHttpResult>> Checkout(
-        CheckoutRequest request, ClaimsPrincipal user, OrderingDbContext db, ICatalogStock catalog, IIdGenerator ids, TimeProvider clock,
+        CheckoutRequest request, ClaimsPrincipal user, OrderingDbContext db, ICatalogStock catalog, ICouponRedemption coupons, IIdGenerator ids, TimeProvider clock,
         IOptions<OrderingOptions> options, CancellationToken cancellationToken)
     {
         var buyer = user.UserId();
@@ -92,10 +93,14 @@ internal static class CheckoutEndpoints
         {
             return validator.ToProblem();
         }
+        Guid? couponId = null;
         if (request.CouponId is not null)
         {
-            // Coupons come with their own part of the money path; none can apply yet.
-            return Problems.Conflict(CouponNotApplicable, "This coupon cannot be applied to this order.");
+            if (!Guid.TryParse(request.CouponId, out var parsed))
+            {
+                return Problems.Validation("couponId", "A coupon id.");
+            }
+            couponId = parsed;
         }
         var fromCart = wanted is null;
         // The Idempotency-Key filter may have opened the transaction (and commits refusals, to
@@ -136,6 +141,15 @@ internal static class CheckoutEndpoints
             {
                 await transaction.RollbackToSavepointAsync("checkout", cancellationToken);
                 return Problems.Conflict(OutOfStock, $"Not enough stock of {string.Join(", ", lacking)}.");
+            }
+            if (couponId is { } coupon)
+            {
+                if (await coupons.TryRedeemAsync(coupon, buyer, order.Id, order.Subtotal, transaction.GetDbTransaction(), cancellationToken) is not { } discount)
+                {
+                    await transaction.RollbackToSavepointAsync("checkout", cancellationToken);
+                    return Problems.Conflict(CouponNotApplicable, "This coupon is not yours to use, is used, is outside its dates, or needs a larger order.");
+                }
+                order.Discounted(discount);
             }
             db.Orders.Add(order);
             if (fromCart)

@@ -1,0 +1,56 @@
+using System.Data.Common;
+using FlashMall.Contracts.Coupons;
+using FlashMall.Contracts.Ordering;
+using FlashMall.Coupons.Domain;
+using FlashMall.Kernel.Messaging;
+using Microsoft.EntityFrameworkCore;
+
+namespace FlashMall.Coupons.Persistence;
+
+/// <summary>Redeems coupons at checkout, in the order's transaction; a conditional update marks a coupon used once.</summary>
+internal sealed class CouponRedemption(CouponsDbContext db, TimeProvider clock) : ICouponRedemption
+{
+    public async Task<long?> TryRedeemAsync(Guid couponId, Guid userId, Guid orderId, long subtotal, DbTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        db.Database.SetDbConnection(transaction.Connection, contextOwnsConnection: false);
+        await db.Database.UseTransactionAsync(transaction, cancellationToken);
+        var now = clock.GetUtcNow();
+        var found = await db.Coupons.AsNoTracking()
+            .Where(c => c.Id == couponId && c.UserId == userId && !c.Used)
+            .Join(db.Templates, c => c.TemplateId, t => t.Id, (c, t) => t)
+            .SingleOrDefaultAsync(cancellationToken);
+        if (found is null || now < found.ValidFrom || now >= found.ValidTo || subtotal < found.MinSpend)
+        {
+            return null;
+        }
+        var discount = Discount(found, subtotal);
+        var redeemed = await db.Coupons.Where(c => c.Id == couponId && c.UserId == userId && !c.Used)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, true).SetProperty(c => c.OrderId, orderId), cancellationToken);
+        return redeemed == 1 ? discount : null;
+    }
+
+    /// <summary>
+    /// Fen off a subtotal: <c>amount_off</c> its value; <c>percent_off</c> ⌊subtotal × percent / 100⌋
+    /// (integer arithmetic, so it rounds down to the fen, the same way every time), then capped by
+    /// <c>maxDiscount</c>; never more than the subtotal, so a total is never negative.
+    /// </summary>
+    public static long Discount(CouponTemplate template, long subtotal)
+    {
+        var off = template.Kind == CouponKind.PercentOff ? checked(subtotal * template.Value) / 100 : template.Value;
+        if (template.MaxDiscount is { } cap)
+        {
+            off = Math.Min(off, cap);
+        }
+        return Math.Clamp(off, 0, subtotal);
+    }
+}
+
+/// <summary>A cancelled order's coupon is the buyer's to use again (once, whatever is redelivered).</summary>
+internal sealed class ReleaseCouponOnOrderCancelled(CouponsDbContext db) : IIntegrationEventConsumer<OrderCancelled>
+{
+    public const string Consumer = "coupons.release-on-order-cancelled";
+
+    public Task ConsumeAsync(OrderCancelled cancelled, CancellationToken cancellationToken) =>
+        db.Coupons.Where(c => c.OrderId == cancelled.OrderId && c.Used)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, false).SetProperty(c => c.OrderId, (Guid?)null), cancellationToken);
+}
