@@ -26,6 +26,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     private readonly string _brokerPrefix;
     private readonly string _signingKey;
     private string? _adminToken;
+    private bool _hostConfigured;
 
     public FlashMallFactory()
         : this(null)
@@ -90,6 +91,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        _hostConfigured = true;
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in Settings)
         {
@@ -159,9 +161,50 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return await read(scope.ServiceProvider);
     }
 
+    /// <summary>This deployment's queues and exchanges on the run's RabbitMQ (each node's prefix is its own), or null.</summary>
+    private (string[] Queues, string[] Exchanges)? BrokerObjects()
+    {
+        try
+        {
+            if (!_hostConfigured || TestEnvironment.RabbitMq is null || Services.GetService<FlashMall.RabbitMq.RabbitMqTopology>() is not { } topology)
+            {
+                return null;
+            }
+            return ([topology.DeadLetterQueue, .. topology.ConsumerQueues.Keys.Select(topology.QueueOf)], [topology.EventsExchange, topology.DeadLetterExchange]);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+        {
+            return null; // the node did not start, or has already stopped
+        }
+    }
+
+    /// <summary>
+    /// Removes them once the node has stopped: quorum queues left behind by every test of the run
+    /// would pile up on the one broker and slow down everything after them.
+    /// </summary>
+    private static async Task DeleteBrokerObjectsAsync((string[] Queues, string[] Exchanges) objects)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(TestEnvironment.RabbitMq!) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        foreach (var queue in objects.Queues)
+        {
+            await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+        }
+        foreach (var exchange in objects.Exchanges)
+        {
+            await channel.ExchangeDeleteAsync(exchange);
+        }
+    }
+
     async Task IAsyncLifetime.DisposeAsync()
     {
+        var brokerObjects = _shareStoresWith is null ? BrokerObjects() : null;
         await DisposeAsync();
+        if (brokerObjects is not null)
+        {
+            await DeleteBrokerObjectsAsync(brokerObjects.Value);
+        }
         if (TestEnvironment.UsesPostgres && _shareStoresWith is null)
         {
             NpgsqlConnection.ClearAllPools();
