@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FlashMall.ApiTests.Infrastructure;
-using FlashMall.Catalog.Persistence;
 using FlashMall.Ordering.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,8 +16,7 @@ public sealed class CheckoutTests(FlashMallFactory factory) : IClassFixture<Flas
     private async Task<string> SkuAsync(int stock, long price = 10_000) =>
         await factory.SkuAsync((await factory.NewUserAsync("merchandiser")).Client, stock, price);
 
-    private Task<int> StockAsync(string sku) => factory.WithScopeAsync(s => s.GetRequiredService<CatalogDbContext>().Skus
-        .Where(x => x.Id == Guid.Parse(sku)).Select(x => x.Stock).SingleAsync());
+    private Task<int> StockAsync(string sku) => factory.StockAsync(sku);
 
     private Task<int> OrdersAsync(Guid buyer) => factory.WithScopeAsync(s => s.GetRequiredService<OrderingDbContext>().Orders.CountAsync(o => o.UserId == buyer));
 

@@ -116,8 +116,7 @@ public sealed class CouponTests(FlashMallFactory factory) : IClassFixture<FlashM
     private static async Task<HttpResponseMessage> CheckoutAsync(HttpClient buyer, string sku, int quantity, string? coupon) =>
         await buyer.PostAsJsonAsync("/api/orders", new { items = new[] { new { skuId = sku, quantity } }, couponId = coupon, address = Address });
 
-    private Task<int> StockAsync(string sku) => factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.Catalog.Persistence.CatalogDbContext>().Skus
-        .Where(x => x.Id == Guid.Parse(sku)).Select(x => x.Stock).SingleAsync());
+    private Task<int> StockAsync(string sku) => factory.StockAsync(sku);
 
     private static async Task<string> CouponStatusAsync(HttpClient buyer, string coupon) =>
         (await (await buyer.GetAsync("/api/coupons")).JsonAsync()).GetProperty("items").EnumerateArray()

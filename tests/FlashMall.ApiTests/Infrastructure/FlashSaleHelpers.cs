@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.ApiTests.Infrastructure;
 
@@ -32,4 +33,9 @@ public static class FlashSaleHelpers
         });
         return (await created.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
     }
+
+    /// <summary>A SKU's free stock as the catalog holds it.</summary>
+    public static Task<int> StockAsync(this FlashMallFactory node, string sku) => node.WithScopeAsync(s =>
+        Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+            s.GetRequiredService<FlashMall.Catalog.Persistence.CatalogDbContext>().Skus.Where(x => x.Id == Guid.Parse(sku)).Select(x => x.Stock)));
 }

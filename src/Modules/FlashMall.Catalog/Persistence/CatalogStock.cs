@@ -1,5 +1,6 @@
 using System.Data.Common;
 using FlashMall.Contracts.Catalog;
+using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlashMall.Catalog.Persistence;
@@ -49,9 +50,8 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : IC
 
     public async Task<IReadOnlyList<Guid>> TryTakeAsync(IReadOnlyList<StockLine> lines, DbTransaction transaction, CancellationToken cancellationToken = default)
     {
-        // Join the caller's transaction on its connection: the stock moves with the order or not at all.
-        db.Database.SetDbConnection(transaction.Connection, contextOwnsConnection: false);
-        await db.Database.UseTransactionAsync(transaction, cancellationToken);
+        // Join the caller's transaction: this moves with the order or not at all.
+        await db.JoinAsync(transaction, cancellationToken);
         var lacking = new List<Guid>();
         // One order of locks for every checkout: two carts sharing SKUs never deadlock.
         foreach (var line in lines.OrderBy(l => l.SkuId))

@@ -3,6 +3,7 @@ using FlashMall.Contracts.Coupons;
 using FlashMall.Contracts.Ordering;
 using FlashMall.Coupons.Domain;
 using FlashMall.Kernel.Messaging;
+using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlashMall.Coupons.Persistence;
@@ -12,8 +13,8 @@ internal sealed class CouponRedemption(CouponsDbContext db, TimeProvider clock) 
 {
     public async Task<long?> TryRedeemAsync(Guid couponId, Guid userId, Guid orderId, long subtotal, DbTransaction transaction, CancellationToken cancellationToken = default)
     {
-        db.Database.SetDbConnection(transaction.Connection, contextOwnsConnection: false);
-        await db.Database.UseTransactionAsync(transaction, cancellationToken);
+        // Join the caller's transaction: this moves with the order or not at all.
+        await db.JoinAsync(transaction, cancellationToken);
         var now = clock.GetUtcNow();
         var found = await db.Coupons.AsNoTracking()
             .Where(c => c.Id == couponId && c.UserId == userId && !c.Used)
