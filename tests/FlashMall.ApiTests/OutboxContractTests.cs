@@ -24,7 +24,8 @@ public sealed class OutboxContractTests
         var node = shareWith is null ? new FlashMallFactory() : new SecondNodeFactory(shareWith);
         node.ConfigureTestServices = services => services
             .AddIntegrationEventConsumer<CatalogDbContext, TestEvent, TestConsumer>("tests.consumer")
-            .AddIntegrationEventConsumer<CatalogDbContext, TestEvent, OtherTestConsumer>("tests.other-consumer");
+            .AddIntegrationEventConsumer<CatalogDbContext, TestEvent, OtherTestConsumer>("tests.other-consumer")
+            .AddIntegrationEventConsumer<CatalogDbContext, TestEvent, OutsideEffectConsumer>("tests.outside-effects", oneAtATime: true);
         return node;
     }
 
@@ -118,6 +119,25 @@ public sealed class OutboxContractTests
         await EventuallyAsync(() => TestConsumer.Received(run).Count >= 1, "the committed event");
         await Task.Delay(300);
         Assert.Equal([1], TestConsumer.Received(run).Select(e => e.Sequence));
+    });
+
+    /// <summary>
+    /// A consumer that also acts outside its transaction (the Redis ledger's release) gets a
+    /// transaction per message: when the second message of a run fails, the first one's outside
+    /// effect is not done again.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public Task A_one_at_a_time_consumer_never_repeats_an_outside_effect_when_a_later_message_fails(string transport) => WithNodeAsync(transport, async node =>
+    {
+        var run = Guid.NewGuid().ToString("N");
+        OutsideEffectConsumer.FailOnce(run, sequence: 1);
+
+        await PublishAsync(node, new TestEvent(run, "agg", 0), new TestEvent(run, "agg", 1), new TestEvent(run, "agg", 2));
+
+        await EventuallyAsync(() => OutsideEffectConsumer.Effects(run, 2) == 1, "the last effect");
+        await Task.Delay(300);
+        Assert.Equal([1, 1, 1], [OutsideEffectConsumer.Effects(run, 0), OutsideEffectConsumer.Effects(run, 1), OutsideEffectConsumer.Effects(run, 2)]);
     });
 
     [Theory]
@@ -436,4 +456,26 @@ internal sealed class OtherTestConsumer(CatalogDbContext db) : IIntegrationEvent
             Deliveries.GetOrAdd(integrationEvent.RunId, _ => new ConcurrentQueue<TestEvent>()).Enqueue(integrationEvent);
             return Task.CompletedTask;
         }, cancellationToken);
+}
+
+/// <summary>A consumer whose effect happens outside its transaction, at once (as a Redis script would).</summary>
+internal sealed class OutsideEffectConsumer : IIntegrationEventConsumer<TestEvent>
+{
+    private static readonly ConcurrentDictionary<(string, int), int> EffectCounts = new();
+    private static readonly ConcurrentDictionary<(string, int), bool> Failing = new();
+
+    public static void FailOnce(string run, int sequence) => Failing[(run, sequence)] = true;
+
+    public static int Effects(string run, int sequence) => EffectCounts.GetValueOrDefault((run, sequence));
+
+    public Task ConsumeAsync(TestEvent integrationEvent, CancellationToken cancellationToken)
+    {
+        var key = (integrationEvent.RunId, integrationEvent.Sequence);
+        if (Failing.TryRemove(key, out _))
+        {
+            throw new InvalidOperationException("Simulated failure before the effect.");
+        }
+        EffectCounts.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return Task.CompletedTask;
+    }
 }

@@ -54,7 +54,7 @@ public sealed partial class IntegrationEventDispatcher(
         {
             return new RunResult(0, null);
         }
-        if (run.Count == 1 || run.Any(m => m.Subscription.Consumer != run[0].Subscription.Consumer))
+        if (run.Count == 1 || run[0].Subscription.OneAtATime || run.Any(m => m.Subscription.Consumer != run[0].Subscription.Consumer))
         {
             return await OneByOneAsync(run, cancellationToken);
         }

@@ -60,9 +60,13 @@ public enum MessagingTransport
 [OptionsValidator]
 internal sealed partial class MessagingOptionsValidator : IValidateOptions<MessagingOptions>;
 
-/// <summary>One consumer's subscription to one event type.</summary>
+/// <summary>
+/// One consumer's subscription to one event type. <paramref name="OneAtATime"/>: the consumer
+/// also acts outside its transaction (a Redis script), so its messages get a transaction each —
+/// a run rolled back for one message's sake would leave the others' outside effects behind.
+/// </summary>
 public sealed record IntegrationEventSubscription(
-    string EventType, Type ConsumerContext, string Consumer, Func<IServiceProvider, string, CancellationToken, Task> Invoke);
+    string EventType, Type ConsumerContext, string Consumer, Func<IServiceProvider, string, CancellationToken, Task> Invoke, bool OneAtATime = false);
 
 public static class IntegrationEvents
 {
@@ -85,7 +89,8 @@ public static class IntegrationEvents
     /// <typeparamref name="TConsumerContext"/>) to <typeparamref name="TEvent"/>. The record of
     /// processed messages lives in that context, in the consumer's transaction.
     /// </summary>
-    public static IServiceCollection AddIntegrationEventConsumer<TConsumerContext, TEvent, TConsumer>(this IServiceCollection services, string consumer)
+    public static IServiceCollection AddIntegrationEventConsumer<TConsumerContext, TEvent, TConsumer>(
+        this IServiceCollection services, string consumer, bool oneAtATime = false)
         where TConsumerContext : DbContext
         where TEvent : class
         where TConsumer : class, IIntegrationEventConsumer<TEvent>
@@ -93,7 +98,7 @@ public static class IntegrationEvents
         services.AddScoped<TConsumer>();
         services.AddSingleton(new IntegrationEventSubscription(TypeName(typeof(TEvent)), typeof(TConsumerContext), consumer,
             (scope, payload, ct) => scope.GetRequiredService<TConsumer>().ConsumeAsync(
-                JsonSerializer.Deserialize<TEvent>(payload) ?? throw new JsonException($"Empty {typeof(TEvent).Name} payload."), ct)));
+                JsonSerializer.Deserialize<TEvent>(payload) ?? throw new JsonException($"Empty {typeof(TEvent).Name} payload."), ct), oneAtATime));
         return services;
     }
 }

@@ -57,8 +57,9 @@ public static class FlashSalesModule
         builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
             "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));
         builder.Services.AddSingleton<SaleReconciler>();
+        // The Redis ledger's release runs its script before the commit: one message per transaction.
         builder.Services.AddIntegrationEventConsumer<FlashSalesDbContext, FlashMall.Contracts.Ordering.OrderCancelled, ReleaseOnOrderCancelled>(
-            ReleaseOnOrderCancelled.Consumer);
+            ReleaseOnOrderCancelled.Consumer, oneAtATime: true);
         builder.Services.AddScheduledJob<ReconcileSalesJob>(ReconcileSalesJob.Name,
             "Checks quantity = ordered + reserved + remaining for every live or recently ended sale; a difference is logged at Error and counted.",
             JobSchedule.Every(TimeSpan.FromSeconds(30)));
