@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace FlashMall.Ordering.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(OrderingSqliteDbContext))]
-    [Migration("20261126055724_Cart")]
-    partial class Cart
+    [Migration("20261126070245_CartAndAddresses")]
+    partial class CartAndAddresses
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -292,6 +292,56 @@ namespace FlashMall.Ordering.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("FlashMall.Ordering.Domain.Order", b =>
                 {
+                    b.OwnsOne("FlashMall.Ordering.Domain.ShippingAddress", "Address", b1 =>
+                        {
+                            b1.Property<Guid>("OrderId")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("id");
+
+                            b1.Property<string>("City")
+                                .IsRequired()
+                                .HasMaxLength(50)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("address_city");
+
+                            b1.Property<string>("Line1")
+                                .IsRequired()
+                                .HasMaxLength(200)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("address_line1");
+
+                            b1.Property<string>("Name")
+                                .IsRequired()
+                                .HasMaxLength(50)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("address_name");
+
+                            b1.Property<string>("Phone")
+                                .IsRequired()
+                                .HasMaxLength(20)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("address_phone");
+
+                            b1.Property<string>("Postcode")
+                                .HasMaxLength(12)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("address_postcode");
+
+                            b1.Property<string>("Region")
+                                .IsRequired()
+                                .HasMaxLength(50)
+                                .HasColumnType("TEXT")
+                                .HasColumnName("address_region");
+
+                            b1.HasKey("OrderId");
+
+                            b1.ToTable("ordering_orders");
+
+                            b1.WithOwner()
+                                .HasForeignKey("OrderId")
+                                .HasConstraintName("fk_orders_orders_id");
+                        });
+
                     b.OwnsMany("FlashMall.Ordering.Domain.OrderLine", "Lines", b1 =>
                         {
                             b1.Property<Guid>("order_id")
@@ -333,6 +383,8 @@ namespace FlashMall.Ordering.Persistence.Migrations.Sqlite
                                 .HasForeignKey("order_id")
                                 .HasConstraintName("fk_ordering_order_lines_ordering_orders_order_id");
                         });
+
+                    b.Navigation("Address");
 
                     b.Navigation("Lines");
                 });

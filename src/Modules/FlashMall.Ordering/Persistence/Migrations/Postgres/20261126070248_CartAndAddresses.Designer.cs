@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace FlashMall.Ordering.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(OrderingPostgresDbContext))]
-    [Migration("20261126060321_OrderAddress")]
-    partial class OrderAddress
+    [Migration("20261126070248_CartAndAddresses")]
+    partial class CartAndAddresses
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

@@ -1,11 +1,12 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
 namespace FlashMall.Ordering.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class OrderAddress : Migration
+    public partial class CartAndAddresses : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -51,11 +52,30 @@ namespace FlashMall.Ordering.Persistence.Migrations.Sqlite
                 type: "TEXT",
                 maxLength: 50,
                 nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "ordering_cart_items",
+                columns: table => new
+                {
+                    user_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    sku_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    quantity = table.Column<int>(type: "INTEGER", nullable: false),
+                    added_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    updated_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_ordering_cart_items", x => new { x.user_id, x.sku_id });
+                    table.CheckConstraint("ck_cart_items_quantity", "quantity > 0 AND quantity <= 99");
+                });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "ordering_cart_items");
+
             migrationBuilder.DropColumn(
                 name: "address_city",
                 table: "ordering_orders");
