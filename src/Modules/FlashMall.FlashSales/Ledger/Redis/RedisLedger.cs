@@ -102,9 +102,9 @@ internal sealed partial class RedisLedger(
     {
         var state = State(sale);
         var now = clock.GetUtcNow();
-        if (now >= sale.StartsAt && now < sale.EndsAt && state.SoldOutUntil <= clock.GetTimestamp())
+        if (now >= sale.StartsAt && now < sale.EndsAt)
         {
-            return null; // the reserve script replays it in the same call
+            return null; // the reserve script replays it in the same call (keyed requests always reach it)
         }
         if (await EpochAsync(state, cancellationToken) is null)
         {
