@@ -5,6 +5,7 @@ using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
 using FlashMall.Ordering;
+using FlashMall.Payments;
 using FlashMall.RabbitMq;
 using FlashMall.Redis;
 using FlashMall.Scheduling;
@@ -23,6 +24,7 @@ builder.AddCatalog();
 builder.AddFlashSales();
 builder.AddOrdering();
 builder.AddCoupons();
+builder.AddPayments();
 
 builder.AddScheduling();
 
@@ -34,6 +36,7 @@ app.MapCatalog();
 app.MapFlashSales();
 app.MapOrdering();
 app.MapCoupons();
+app.MapPayments();
 app.MapScheduling();
 app.MapDeadLetters();
 

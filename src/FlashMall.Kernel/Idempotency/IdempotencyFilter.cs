@@ -10,7 +10,14 @@ using Microsoft.Extensions.Logging;
 namespace FlashMall.Kernel.Idempotency;
 
 /// <summary>Marks an endpoint as accepting <c>Idempotency-Key</c>.</summary>
-public sealed class IdempotentEndpointMetadata;
+/// <param name="EffectInTransaction">
+/// True (the default): the handler's writes and its stored answer commit in one transaction.
+/// False: for a handler that calls outside the process (a payment provider) and must not hold a
+/// database transaction open meanwhile; its effect must then be idempotent by itself (e.g. one
+/// payment intent per order), since a failure after the effect and before the answer is stored
+/// lets a retry run it again.
+/// </param>
+public sealed record IdempotentEndpointMetadata(bool EffectInTransaction = true);
 
 public static class IdempotencyEndpointExtensions
 {
@@ -18,11 +25,13 @@ public static class IdempotencyEndpointExtensions
     /// Opts an endpoint into <c>Idempotency-Key</c> handling. The endpoint's effect must be saved
     /// through <typeparamref name="TContext"/>, so the answer is stored in the same transaction.
     /// </summary>
-    public static TBuilder WithIdempotency<TBuilder, TContext>(this TBuilder builder)
+    /// <param name="builder">The endpoint.</param>
+    /// <param name="effectInTransaction">See <see cref="IdempotentEndpointMetadata"/>.</param>
+    public static TBuilder WithIdempotency<TBuilder, TContext>(this TBuilder builder, bool effectInTransaction = true)
         where TBuilder : IEndpointConventionBuilder
         where TContext : DbContext
     {
-        builder.WithMetadata(new IdempotentEndpointMetadata());
+        builder.WithMetadata(new IdempotentEndpointMetadata(effectInTransaction));
         builder.AddEndpointFilter<TBuilder, IdempotencyFilter<TContext>>();
         return builder;
     }
@@ -154,14 +163,15 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
     {
         var http = context.HttpContext;
         var records = db.Set<IdempotencyRecord>();
-        await using var transaction = await db.Database.BeginTransactionAsync(http.RequestAborted);
+        var inTransaction = http.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpointMetadata>()?.EffectInTransaction ?? true;
+        await using var transaction = inTransaction ? await db.Database.BeginTransactionAsync(http.RequestAborted) : null;
         try
         {
             var result = await next(context);
             var captured = await CapturedResponse.ExecuteAsync(result, http);
             if (captured.Status >= 500)
             {
-                await transaction.RollbackAsync(CancellationToken.None);
+                await RollbackAsync(transaction);
                 await ReleaseAsync(records, scope, key, claimToken);
                 return captured;
             }
@@ -176,22 +186,28 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
                 .SetProperty(r => r.ResponseBody, captured.Body), CancellationToken.None);
             if (stored != 1)
             {
-                await transaction.RollbackAsync(CancellationToken.None);
+                await RollbackAsync(transaction);
                 LogClaimLost(logger, scope);
                 http.Response.Clear();
                 return Problems.Problems.Conflict(ProblemCodes.IdempotencyInFlight, "A retry with this Idempotency-Key took over this request; its answer is the one kept.");
             }
             // Once the effect is decided, finish it even if the client has gone away.
-            await transaction.CommitAsync(CancellationToken.None);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(CancellationToken.None);
+            }
             return captured;
         }
         catch
         {
-            await transaction.RollbackAsync(CancellationToken.None);
+            await RollbackAsync(transaction);
             await ReleaseAsync(records, scope, key, claimToken);
             throw;
         }
     }
+
+    private static Task RollbackAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? transaction) =>
+        transaction?.RollbackAsync(CancellationToken.None) ?? Task.CompletedTask;
 
     // A failed attempt leaves no claim behind, so the client's retry runs afresh.
     private static Task<int> ReleaseAsync(DbSet<IdempotencyRecord> records, string scope, string key, Guid claimToken) =>

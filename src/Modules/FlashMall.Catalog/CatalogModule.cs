@@ -23,6 +23,9 @@ public static class CatalogModule
         builder.Services.AddScoped<ICatalogStock, CatalogStock>();
         builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderCancelled, RestockOnOrderCancelled>(RestockOnOrderCancelled.Consumer);
         builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderPlaced, RefreshOnOrderPlaced>(RefreshOnOrderPlaced.Consumer);
+        builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderRefunded, RestockOnOrderRefunded>(RestockOnOrderRefunded.Consumer);
+        builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderPaid, CountSalesOnOrderPaid>(CountSalesOnOrderPaid.PaidConsumer);
+        builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderRefunded, CountSalesOnOrderPaid>(CountSalesOnOrderPaid.RefundedConsumer);
         builder.Services.AddStartupTask<DemoCatalog>();
         return builder;
     }

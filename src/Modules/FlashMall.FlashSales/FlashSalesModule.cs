@@ -60,6 +60,8 @@ public static class FlashSalesModule
         // The Redis ledger's release runs its script before the commit: one message per transaction.
         builder.Services.AddIntegrationEventConsumer<FlashSalesDbContext, FlashMall.Contracts.Ordering.OrderCancelled, ReleaseOnOrderCancelled>(
             ReleaseOnOrderCancelled.Consumer, oneAtATime: true);
+        builder.Services.AddIntegrationEventConsumer<FlashSalesDbContext, FlashMall.Contracts.Ordering.OrderRefunded, ReleaseOnOrderRefunded>(
+            ReleaseOnOrderRefunded.Consumer, oneAtATime: true);
         builder.Services.AddScheduledJob<ReconcileSalesJob>(ReconcileSalesJob.Name,
             "Checks quantity = ordered + reserved + remaining for every live or recently ended sale; a difference is logged at Error and counted.",
             JobSchedule.Every(TimeSpan.FromSeconds(30)));

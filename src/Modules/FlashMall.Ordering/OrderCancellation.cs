@@ -39,7 +39,7 @@ internal sealed class OrderCancellation(OrderingDbContext db, IIdGenerator ids, 
         }
         var order = await db.Orders.AsNoTracking().SingleAsync(o => o.Id == orderId, cancellationToken);
         db.AddIntegrationEvent(orderId.ToString(), new OrderCancelled(orderId, order.UserId, order.FlashSaleId, order.ReservationId, reason, now,
-            [.. order.Lines.Select(l => new OrderedLine(l.SkuId, l.ProductId, l.Quantity, l.UnitPrice))]), ids, clock);
+            OrderPayments.Lines(order)), ids, clock);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return CancelOutcome.Cancelled;

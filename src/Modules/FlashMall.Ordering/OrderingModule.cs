@@ -1,3 +1,4 @@
+using FlashMall.Contracts.Ordering;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Scheduling;
@@ -12,9 +13,10 @@ using Microsoft.Extensions.Options;
 namespace FlashMall.Ordering;
 
 /// <summary>
-/// Carts and orders. Today: the buyer's cart; flash-sale reservations become orders
-/// (<see cref="ReservationOrderWorker"/>) and buyers read and cancel their own; checkout from the
-/// cart, payment and the rest of the state machine come with the money-path issue.
+/// Carts and orders: the buyer's cart, checkout, flash-sale reservations made orders
+/// (<see cref="ReservationOrderWorker"/>), and the order state machine
+/// (<c>pending_payment → paid → shipped → completed</c>, <c>pending_payment → cancelled</c>,
+/// <c>paid → refunded</c>); Payments drives paid and refunded through <see cref="IOrderPayments"/>.
 /// </summary>
 public static class OrderingModule
 {
@@ -24,6 +26,7 @@ public static class OrderingModule
         builder.Services.AddOptions<OrderingOptions>().BindConfiguration(OrderingOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<OrderingOptions>, OrderingOptionsValidator>();
         builder.Services.AddScoped<OrderCancellation>();
+        builder.Services.AddScoped<IOrderPayments, OrderPayments>();
         builder.Services.AddScheduledJob<ExpireUnpaidOrdersJob>(ExpireUnpaidOrdersJob.Name,
             "Cancels unpaid orders past their payBefore; flash-sale units go back to their sale.", JobSchedule.Every(TimeSpan.FromSeconds(30)));
         if (NodeRoles.RunsBackgroundWork(builder.Configuration))

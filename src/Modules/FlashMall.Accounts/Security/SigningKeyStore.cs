@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using FlashMall.Kernel.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,25 +21,12 @@ internal static partial class SigningKeyStore
             return new SymmetricSecurityKey(Decode(jwt.SigningKey, "Jwt:SigningKey"));
         }
 
-        var directory = Path.Combine(data.FullPath, "keys");
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, KeyFileName);
-        try
+        var (secret, generated) = SecretFiles.LoadOrCreate(data, KeyFileName, 64, out var path);
+        if (generated)
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-            using var file = new StreamWriter(path, options);
-            file.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)));
             LogGenerated(logger, path);
         }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Created before (or by a node starting alongside): use it.
-        }
-        return new SymmetricSecurityKey(Decode(File.ReadAllText(path).Trim(), path));
+        return new SymmetricSecurityKey(Decode(secret, path));
     }
 
     private static byte[] Decode(string base64, string source)

@@ -14,12 +14,16 @@ internal sealed class RestockOnOrderCancelled(CatalogDbContext db, CatalogCache 
 {
     public const string Consumer = "catalog.restock-on-order-cancelled";
 
-    public async Task ConsumeAsync(OrderCancelled cancelled, CancellationToken cancellationToken)
+    public Task ConsumeAsync(OrderCancelled cancelled, CancellationToken cancellationToken) =>
+        cancelled.FlashSaleId is null && cancelled.Lines is { Count: > 0 } lines ? RestockAsync(db, cache, lines, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>Puts a regular order's lines back into free stock and refreshes the products' cached pages.</summary>
+    /// <param name="db">The module's context, in the consumer's transaction.</param>
+    /// <param name="cache">The catalog's cache.</param>
+    /// <param name="lines">The order's lines.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    internal static async Task RestockAsync(CatalogDbContext db, CatalogCache cache, IReadOnlyList<OrderedLine> lines, CancellationToken cancellationToken)
     {
-        if (cancelled.FlashSaleId is not null || cancelled.Lines is not { Count: > 0 } lines)
-        {
-            return;
-        }
         foreach (var line in lines.OrderBy(l => l.SkuId))
         {
             var quantity = line.Quantity;
@@ -43,6 +47,40 @@ internal sealed class RefreshOnOrderPlaced(CatalogDbContext db, CatalogCache cac
         foreach (var productId in placed.Lines.Select(l => l.ProductId).Distinct())
         {
             await cache.InvalidateProductAsync(db, productId, cancellationToken);
+        }
+    }
+}
+
+/// <summary>A refunded regular order's units go back to free stock, once, as a cancelled one's do (a flash-sale order's go back to its sale).</summary>
+internal sealed class RestockOnOrderRefunded(CatalogDbContext db, CatalogCache cache) : IIntegrationEventConsumer<OrderRefunded>
+{
+    public const string Consumer = "catalog.restock-on-order-refunded";
+
+    public Task ConsumeAsync(OrderRefunded refunded, CancellationToken cancellationToken) =>
+        refunded.FlashSaleId is null && refunded.Lines.Count > 0 ? RestockOnOrderCancelled.RestockAsync(db, cache, refunded.Lines, cancellationToken) : Task.CompletedTask;
+}
+
+/// <summary>
+/// A product's <c>sales</c> counts the units of its paid orders (regular and flash-sale), once per
+/// event (the consumer's inbox), and gives them back when the order is refunded.
+/// </summary>
+internal sealed class CountSalesOnOrderPaid(CatalogDbContext db, CatalogCache cache) : IIntegrationEventConsumer<OrderPaid>, IIntegrationEventConsumer<OrderRefunded>
+{
+    public const string PaidConsumer = "catalog.count-sales-on-order-paid";
+    public const string RefundedConsumer = "catalog.count-sales-on-order-refunded";
+
+    public Task ConsumeAsync(OrderPaid paid, CancellationToken cancellationToken) => AddAsync(paid.Lines, +1, cancellationToken);
+
+    public Task ConsumeAsync(OrderRefunded refunded, CancellationToken cancellationToken) => AddAsync(refunded.Lines, -1, cancellationToken);
+
+    private async Task AddAsync(IReadOnlyList<OrderedLine> lines, int sign, CancellationToken cancellationToken)
+    {
+        foreach (var product in lines.GroupBy(l => l.ProductId).OrderBy(g => g.Key))
+        {
+            long units = sign * product.Sum(l => (long)l.Quantity);
+            await db.Products.Where(p => p.Id == product.Key)
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Sales, p => p.Sales + units < 0 ? 0 : p.Sales + units), cancellationToken);
+            await cache.InvalidateProductAsync(db, product.Key, cancellationToken);
         }
     }
 }

@@ -29,6 +29,32 @@ internal static class OrderEndpoints
         orders.MapGet("", List);
         orders.MapGet("/{id}", Get);
         orders.MapPost("/{id}/cancel", Cancel);
+        orders.MapPost("/{id}/complete", Complete);
+        routes.MapPost("/api/admin/orders/{id}/ship", Ship).WithTags("Orders admin").RequireAuthorization(Policies.Operator);
+    }
+
+    /// <summary>The buyer confirms receipt: <c>shipped → completed</c>; 409 <c>invalid_transition</c> from any other state.</summary>
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Complete(string id, ClaimsPrincipal user, OrderingDbContext db, CancellationToken cancellationToken) =>
+        MoveAsync(db, id, user.UserId(), OrderStatus.Shipped, OrderStatus.Completed, "Only a shipped order can be completed.", cancellationToken);
+
+    /// <summary>An operator ships a paid order: <c>paid → shipped</c>; 409 <c>invalid_transition</c> from any other state.</summary>
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Ship(string id, OrderingDbContext db, CancellationToken cancellationToken) =>
+        MoveAsync(db, id, buyer: null, OrderStatus.Paid, OrderStatus.Shipped, "Only a paid order can be shipped.", cancellationToken);
+
+    /// <summary>One conditional update: only an order in <paramref name="from"/> moves, once, whatever runs at the same time.</summary>
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> MoveAsync(
+        OrderingDbContext db, string id, Guid? buyer, string from, string to, string refusal, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var orderId))
+        {
+            return Problems.NotFound("order");
+        }
+        var moved = await db.Orders.Where(o => o.Id == orderId && o.Status == from && (buyer == null || o.UserId == buyer))
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, to), cancellationToken);
+        var order = await db.Orders.AsNoTracking().SingleOrDefaultAsync(o => o.Id == orderId && (buyer == null || o.UserId == buyer), cancellationToken);
+        return order is null ? Problems.NotFound("order")
+            : moved == 1 ? TypedResults.Ok(View(order))
+            : Problems.Conflict(InvalidTransition, refusal);
     }
 
     public const string InvalidTransition = "invalid_transition";

@@ -1,0 +1,287 @@
+using System.Net;
+using System.Net.Http.Json;
+using FlashMall.ApiTests.Infrastructure;
+using FlashMall.Catalog.Persistence;
+using FlashMall.Payments.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>The money path over real HTTP: intents, the simulator's signed webhooks, refunds, and every way a webhook can be wrong.</summary>
+public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<PaymentsFactory>
+{
+    private static readonly object Address = new { name = "李四", phone = "13800138000", line1 = "长安街 1 号", city = "北京", region = "北京市" };
+
+    internal static async Task<(string OrderId, long Total, string Sku)> OrderAsync(FlashMallFactory node, HttpClient buyer, int quantity = 2, int stock = 10, long price = 12_345)
+    {
+        var sku = await node.SkuAsync((await node.NewUserAsync("merchandiser")).Client, stock, price);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        {
+            Content = JsonContent.Create(new { items = new[] { new { skuId = sku, quantity } }, address = Address }),
+        };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var placed = await (await buyer.SendAsync(request)).JsonAsync(HttpStatusCode.Created);
+        return (placed.GetProperty("orderId").GetString()!, placed.GetProperty("total").GetInt64(), sku);
+    }
+
+    internal static async Task<string> StatusAsync(HttpClient buyer, string orderId) =>
+        (await (await buyer.GetAsync($"/api/orders/{orderId}")).JsonAsync()).GetProperty("status").GetString()!;
+
+    private Task<long> SalesAsync(string sku) => factory.WithScopeAsync(s =>
+        s.GetRequiredService<CatalogDbContext>().Skus.Where(x => x.Id == Guid.Parse(sku))
+            .Join(s.GetRequiredService<CatalogDbContext>().Products, x => x.ProductId, p => p.Id, (x, p) => p.Sales).SingleAsync());
+
+    private Task<int> ProcessedEventsAsync(string paymentId) => factory.WithScopeAsync(s =>
+        s.GetRequiredService<PaymentsDbContext>().WebhookEvents.CountAsync(e => e.PaymentId == Guid.Parse(paymentId)));
+
+    [Fact]
+    public async Task A_buyer_pays_through_the_simulator_and_the_signed_webhook_pays_the_order_once()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (orderId, total, sku) = await OrderAsync(factory, buyer, quantity: 3);
+
+        var key = Guid.NewGuid().ToString();
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId, key);
+        // The same key replays the answer; another key still gets the order's one active intent.
+        var replay = new HttpRequestMessage(HttpMethod.Post, $"/api/orders/{orderId}/payments") { Content = JsonContent.Create(new { method = "simulator" }) };
+        replay.Headers.Add("Idempotency-Key", key);
+        var replayed = await buyer.SendAsync(replay);
+        Assert.Equal("true", replayed.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(paymentId, (await replayed.JsonAsync(HttpStatusCode.Created)).GetProperty("paymentId").GetString());
+        Assert.Equal(paymentId, await PaymentsFactory.PayAsync(buyer, orderId));
+        Assert.Equal("pending", (await (await buyer.GetAsync($"/api/payments/{paymentId}")).JsonAsync()).GetProperty("status").GetString());
+
+        using var provider = factory.CreateClient();
+        Assert.Contains("Payment simulator", await provider.GetStringAsync($"/simulator/pay/{paymentId}"));
+        await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+
+        await LedgerScenarios.EventuallyAsync(async () => await StatusAsync(buyer, orderId) == "paid", "the webhook to pay the order");
+        var payment = await (await buyer.GetAsync($"/api/payments/{paymentId}")).JsonAsync();
+        Assert.Equal("succeeded", payment.GetProperty("status").GetString());
+        Assert.Equal(total, payment.GetProperty("amount").GetInt64());
+        await LedgerScenarios.EventuallyAsync(async () => await SalesAsync(sku) == 3, "the product's sales to count the paid units");
+        // A paid order is not paid again, and other buyers never see it.
+        await (await buyer.PostAsJsonAsync($"/api/orders/{orderId}/payments", new { method = "simulator" })).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
+        using var stranger = factory.Buyer(Guid.NewGuid());
+        await (await stranger.PostAsJsonAsync($"/api/orders/{orderId}/payments", new { method = "simulator" })).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await stranger.GetAsync($"/api/payments/{paymentId}")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task A_duplicated_delayed_and_concurrent_webhook_pays_the_order_exactly_once()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (orderId, total, sku) = await OrderAsync(factory, buyer, quantity: 2);
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+        var body = PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.succeeded", paymentId, total);
+
+        using var provider = factory.CreateClient();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var deliveries = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            await start.Task;
+            return (await provider.SendAsync(PaymentsFactory.Webhook(body))).StatusCode;
+        })).ToList();
+        start.SetResult();
+        var statuses = await Task.WhenAll(deliveries);
+
+        Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(19, statuses.Count(s => s == HttpStatusCode.Conflict));
+        Assert.Equal("paid", await StatusAsync(buyer, orderId));
+        // The same capture told again under another event id, and a failure arriving late, change nothing.
+        var again = await (await provider.SendAsync(PaymentsFactory.Webhook(PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.succeeded", paymentId, total)))).JsonAsync();
+        Assert.False(again.GetProperty("changed").GetBoolean());
+        var late = await (await provider.SendAsync(PaymentsFactory.Webhook(PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.failed", paymentId, total)))).JsonAsync();
+        Assert.False(late.GetProperty("changed").GetBoolean());
+        Assert.Equal("paid", await StatusAsync(buyer, orderId));
+        Assert.Equal("succeeded", (await (await buyer.GetAsync($"/api/payments/{paymentId}")).JsonAsync()).GetProperty("status").GetString());
+        await LedgerScenarios.EventuallyAsync(async () => await SalesAsync(sku) == 2, "sales counted");
+        await Task.Delay(300);
+        Assert.Equal(2, await SalesAsync(sku)); // counted once, not once per delivery
+    }
+
+    [Fact]
+    public async Task A_forged_stale_tampered_or_replayed_webhook_is_refused_and_changes_nothing()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (orderId, total, _) = await OrderAsync(factory, buyer);
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+        using var provider = factory.CreateClient();
+        var body = PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.succeeded", paymentId, total);
+
+        await (await provider.SendAsync(PaymentsFactory.Webhook(body, secrets: "whsec_attacker_guess_0000000000000")))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "webhook_signature_invalid");
+        var unsigned = new HttpRequestMessage(HttpMethod.Post, "/api/payments/webhook") { Content = new ByteArrayContent(body) };
+        await (await provider.SendAsync(unsigned)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "webhook_signature_invalid");
+        // A genuine signature over other bytes: one changed character in the body breaks it.
+        var tampered = PaymentsFactory.Webhook(body);
+        tampered.Content = new ByteArrayContent(PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.succeeded", paymentId, 1));
+        await (await provider.SendAsync(tampered)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "webhook_signature_invalid");
+        var stale = DateTimeOffset.UtcNow.AddSeconds(-301).ToUnixTimeSeconds();
+        await (await provider.SendAsync(PaymentsFactory.Webhook(body, stale))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "webhook_stale");
+        var future = DateTimeOffset.UtcNow.AddSeconds(301).ToUnixTimeSeconds();
+        await (await provider.SendAsync(PaymentsFactory.Webhook(body, future))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "webhook_stale");
+
+        Assert.Equal("pending_payment", await StatusAsync(buyer, orderId));
+        Assert.Equal(0, await ProcessedEventsAsync(paymentId));
+
+        // Signed with the previous secret during a rotation (among other v1 values): accepted once, then a replay is refused.
+        var genuine = PaymentsFactory.Webhook(body, secrets: ["whsec_unknown_0000000000000000000", PaymentsFactory.PreviousWebhookSecret]);
+        var captured = await genuine.Content!.ReadAsByteArrayAsync();
+        var signature = genuine.Headers.GetValues("X-Signature").Single();
+        await (await provider.SendAsync(genuine)).EnsureStatusAsync(HttpStatusCode.OK);
+        var replay = new HttpRequestMessage(HttpMethod.Post, "/api/payments/webhook") { Content = new ByteArrayContent(captured) };
+        replay.Headers.Add("X-Signature", signature);
+        await (await provider.SendAsync(replay)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "webhook_replayed");
+        Assert.Equal("paid", await StatusAsync(buyer, orderId));
+        Assert.Equal(1, await ProcessedEventsAsync(paymentId));
+
+        // An event for another amount than the payment's is refused and recorded nowhere.
+        var (otherOrder, otherTotal, _) = await OrderAsync(factory, buyer);
+        var otherPayment = await PaymentsFactory.PayAsync(buyer, otherOrder);
+        await (await provider.SendAsync(PaymentsFactory.Webhook(PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.succeeded", otherPayment, otherTotal - 1))))
+            .ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity, "amount_mismatch");
+        Assert.Equal("pending_payment", await StatusAsync(buyer, otherOrder));
+        Assert.Equal(0, await ProcessedEventsAsync(otherPayment));
+    }
+
+    [Fact]
+    public async Task An_operator_refunds_a_paid_order_its_stock_returns_and_it_no_longer_counts_as_sold()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (orderId, total, sku) = await OrderAsync(factory, buyer, quantity: 4, stock: 10);
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+        using var provider = factory.CreateClient();
+        var operatorUser = await factory.NewUserAsync("operator");
+
+        await (await operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/refund", null)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
+        await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await LedgerScenarios.EventuallyAsync(async () => await StatusAsync(buyer, orderId) == "paid", "paid");
+        await LedgerScenarios.EventuallyAsync(async () => await SalesAsync(sku) == 4, "sales counted");
+        Assert.Equal(6, await factory.StockAsync(sku));
+
+        await (await buyer.PostAsync($"/api/admin/orders/{orderId}/refund", null)).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        var refund = await (await operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/refund", null)).JsonAsync();
+        Assert.Equal("refunded", refund.GetProperty("status").GetString());
+        Assert.Equal(total, refund.GetProperty("refunded").GetInt64());
+        Assert.Equal("refunded", await StatusAsync(buyer, orderId));
+        Assert.Equal("refunded", (await (await buyer.GetAsync($"/api/payments/{paymentId}")).JsonAsync()).GetProperty("status").GetString());
+        var atProvider = await (await ProviderApi().GetAsync($"/simulator/v1/payments/{paymentId}")).JsonAsync();
+        Assert.Equal("refunded", atProvider.GetProperty("status").GetString());
+        await LedgerScenarios.EventuallyAsync(async () => await factory.StockAsync(sku) == 10, "the refunded units back in stock");
+        await LedgerScenarios.EventuallyAsync(async () => await SalesAsync(sku) == 0, "the refunded units no longer counted as sold");
+
+        await (await operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/refund", null)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
+        await (await operatorUser.Client.PostAsync($"/api/admin/orders/{Guid.NewGuid()}/refund", null)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task Every_illegal_transition_is_409_and_changes_nothing()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var operatorUser = await factory.NewUserAsync("operator");
+        using var provider = factory.CreateClient();
+        Task<HttpResponseMessage> Cancel(string id) => buyer.PostAsync($"/api/orders/{id}/cancel", null);
+        Task<HttpResponseMessage> Complete(string id) => buyer.PostAsync($"/api/orders/{id}/complete", null);
+        Task<HttpResponseMessage> Ship(string id) => operatorUser.Client.PostAsync($"/api/admin/orders/{id}/ship", null);
+        Task<HttpResponseMessage> Refund(string id) => operatorUser.Client.PostAsync($"/api/admin/orders/{id}/refund", null);
+        Task<HttpResponseMessage> Pay(string id) => buyer.PostAsJsonAsync($"/api/orders/{id}/payments", new { method = "simulator" });
+        async Task RefusedAsync(string id, string status, params Func<string, Task<HttpResponseMessage>>[] moves)
+        {
+            foreach (var move in moves)
+            {
+                await (await move(id)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
+                Assert.Equal(status, await StatusAsync(buyer, id));
+            }
+        }
+
+        var (order, _, _) = await OrderAsync(factory, buyer);
+        await RefusedAsync(order, "pending_payment", Ship, Complete, Refund);
+
+        var paymentId = await PaymentsFactory.PayAsync(buyer, order);
+        await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await LedgerScenarios.EventuallyAsync(async () => await StatusAsync(buyer, order) == "paid", "paid");
+        await RefusedAsync(order, "paid", Cancel, Complete, Pay);
+
+        Assert.Equal("shipped", (await (await Ship(order)).JsonAsync()).GetProperty("status").GetString());
+        await RefusedAsync(order, "shipped", Cancel, Ship, Refund, Pay);
+        await (await buyer.PostAsync($"/api/orders/{order}/ship", null)).EnsureStatusAsync(HttpStatusCode.NotFound);
+        await (await buyer.PostAsync($"/api/admin/orders/{order}/ship", null)).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+
+        using var stranger = factory.Buyer(Guid.NewGuid());
+        await (await stranger.PostAsync($"/api/orders/{order}/complete", null)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        Assert.Equal("completed", (await (await Complete(order)).JsonAsync()).GetProperty("status").GetString());
+        await RefusedAsync(order, "completed", Cancel, Ship, Complete, Refund, Pay);
+
+        var (cancelled, _, _) = await OrderAsync(factory, buyer);
+        await (await Cancel(cancelled)).EnsureStatusAsync(HttpStatusCode.OK);
+        await RefusedAsync(cancelled, "cancelled", Cancel, Ship, Complete, Refund, Pay);
+    }
+
+    [Fact]
+    public async Task A_capture_for_an_order_cancelled_meanwhile_is_refunded_by_reconciliation_and_the_order_stays_cancelled()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (orderId, _, sku) = await OrderAsync(factory, buyer, quantity: 1);
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+        await (await buyer.PostAsync($"/api/orders/{orderId}/cancel", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        using var provider = factory.CreateClient();
+        await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await LedgerScenarios.EventuallyAsync(async () => await PaymentStatusAsync(buyer, paymentId) == "refund_due", "the capture to be marked for refund");
+
+        await RunReconciliationAsync();
+
+        Assert.Equal("refunded", await PaymentStatusAsync(buyer, paymentId));
+        Assert.Equal("refunded", (await (await ProviderApi().GetAsync($"/simulator/v1/payments/{paymentId}")).JsonAsync()).GetProperty("status").GetString());
+        Assert.Equal("cancelled", await StatusAsync(buyer, orderId));
+        Assert.Equal(0, await SalesAsync(sku));
+    }
+
+    [Fact]
+    public async Task A_parked_intent_whose_answer_was_lost_is_settled_from_the_providers_records()
+    {
+        var buyerId = Guid.NewGuid();
+        using var owner = factory.Buyer(buyerId);
+        var (orderId, total, _) = await OrderAsync(factory, owner);
+        // The provider made the payment and the buyer paid it, but our request's answer never came back: parked as unknown.
+        var paymentId = Guid.NewGuid();
+        await (await ProviderApi().PostAsJsonAsync("/simulator/v1/payments", new
+        {
+            merchantRef = paymentId, amount = total, currency = "CNY", description = "lost answer", notifyUrl = "http://127.0.0.1:9/nowhere",
+        })).EnsureStatusAsync(HttpStatusCode.OK);
+        await factory.WithScopeAsync(async s =>
+        {
+            var db = s.GetRequiredService<PaymentsDbContext>();
+            var payment = FlashMall.Payments.Domain.Payment.Create(paymentId, Guid.Parse(orderId), buyerId, total, "simulator", DateTimeOffset.UtcNow);
+            db.Payments.Add(payment);
+            db.Entry(payment).Property(p => p.Status).CurrentValue = "unknown";
+            return await db.SaveChangesAsync();
+        });
+        using var provider = factory.CreateClient();
+        await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.Equal("pending_payment", await StatusAsync(owner, orderId));
+
+        await RunReconciliationAsync();
+
+        Assert.Equal("paid", await StatusAsync(owner, orderId));
+        Assert.Equal("succeeded", await PaymentStatusAsync(owner, paymentId.ToString()));
+    }
+
+    private HttpClient ProviderApi()
+    {
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", PaymentsFactory.ApiKey);
+        return client;
+    }
+
+    private static async Task<string> PaymentStatusAsync(HttpClient buyer, string paymentId) =>
+        (await (await buyer.GetAsync($"/api/payments/{paymentId}")).JsonAsync()).GetProperty("status").GetString()!;
+
+    private async Task RunReconciliationAsync()
+    {
+        var admin = await factory.AdminClientAsync();
+        var run = await (await admin.PostAsync("/api/admin/jobs/payments.reconcile/run", null)).JsonAsync();
+        Assert.True(run.GetProperty("outcome").GetString() == "succeeded", run.GetRawText());
+    }
+}
