@@ -268,6 +268,30 @@ public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<Paymen
         Assert.Equal("succeeded", await PaymentStatusAsync(owner, paymentId.ToString()));
     }
 
+    [Fact]
+    public async Task A_refunded_flash_sale_order_gives_its_units_back_to_the_sale()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var sale = await factory.LiveSaleAsync(merchandiser.Client, quantity: 3, perUserLimit: 1);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var reserved = await (await buyer.PurchaseAsync(sale)).JsonAsync(HttpStatusCode.Accepted);
+        var orderId = reserved.GetProperty("reservationId").GetString()!;
+        await LedgerScenarios.EventuallyAsync(async () => (await buyer.GetAsync($"/api/orders/{orderId}")).StatusCode == HttpStatusCode.OK, "the reservation's order");
+        await (await buyer.PutAsJsonAsync($"/api/orders/{orderId}/address", Address)).EnsureStatusAsync(HttpStatusCode.OK);
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+        using var provider = factory.CreateClient();
+        await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await LedgerScenarios.EventuallyAsync(async () => await StatusAsync(buyer, orderId) == "paid", "paid");
+
+        var operatorUser = await factory.NewUserAsync("operator");
+        await (await operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/refund", null)).EnsureStatusAsync(HttpStatusCode.OK);
+
+        await LedgerScenarios.EventuallyAsync(async () =>
+            (await (await buyer.GetAsync($"/api/reservations/{orderId}")).JsonAsync()).GetProperty("status").GetString() == "released", "the reservation released");
+        await LedgerScenarios.EventuallyAsync(async () =>
+            (await (await buyer.GetAsync($"/api/flash-sales/{sale}")).JsonAsync()).GetProperty("remaining").GetInt32() == 3, "the unit back in the sale", seconds: 10);
+    }
+
     private HttpClient ProviderApi()
     {
         var client = factory.CreateClient();

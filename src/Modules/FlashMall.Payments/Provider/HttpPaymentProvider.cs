@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -59,7 +60,7 @@ internal sealed class HttpPaymentProvider(HttpClient http, SelfAddress self, Pay
         {
             throw new PaymentProviderException(ProviderFailure.NotSent, "The payment provider's circuit is open.", ex);
         }
-        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError)
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && NeverConnected(ex))
         {
             throw new PaymentProviderException(ProviderFailure.NotSent, "The payment provider could not be reached.", ex);
         }
@@ -69,6 +70,11 @@ internal sealed class HttpPaymentProvider(HttpClient http, SelfAddress self, Pay
             throw new PaymentProviderException(ProviderFailure.Unknown, "The payment provider's answer was lost.", ex);
         }
     }
+
+    /// <summary>Refused or unreachable before a connection existed; anything later (a reset) may have reached the provider.</summary>
+    private static bool NeverConnected(Exception ex) =>
+        ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.HostUnreachable or SocketError.NetworkUnreachable }
+        || (ex.InnerException is not null && NeverConnected(ex.InnerException));
 
     private static async Task<ProviderPayment> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
