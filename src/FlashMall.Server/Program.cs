@@ -7,6 +7,7 @@ using FlashMall.Kernel.Messaging;
 using FlashMall.Ordering;
 using FlashMall.RabbitMq;
 using FlashMall.Redis;
+using FlashMall.Risk;
 using FlashMall.Scheduling;
 using FlashMall.Server.Hosting;
 
@@ -23,6 +24,7 @@ builder.AddCatalog();
 builder.AddFlashSales();
 builder.AddOrdering();
 builder.AddCoupons();
+builder.AddRisk();
 
 builder.AddScheduling();
 
@@ -34,6 +36,7 @@ app.MapCatalog();
 app.MapFlashSales();
 app.MapOrdering();
 app.MapCoupons();
+app.MapRisk();
 app.MapScheduling();
 app.MapDeadLetters();
 
