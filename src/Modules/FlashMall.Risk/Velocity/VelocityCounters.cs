@@ -30,6 +30,7 @@ internal sealed partial class InProcessVelocityCounters(TimeProvider clock, ILog
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Window>> _rules = new(StringComparer.Ordinal);
     private long _nextSweep;
+    private int _warnedFull; // once per sweep, not once per attempt of a flood
 
     public Task<long[]> CountAsync(IReadOnlyList<VelocityWindow> windows, CancellationToken cancellationToken)
     {
@@ -52,7 +53,10 @@ internal sealed partial class InProcessVelocityCounters(TimeProvider clock, ILog
             {
                 if (rule.Count >= MaxWindowsPerRule)
                 {
-                    LogRuleFull(logger, window.Rule, MaxWindowsPerRule);
+                    if (Interlocked.Exchange(ref _warnedFull, 1) == 0)
+                    {
+                        LogRuleFull(logger, window.Rule, MaxWindowsPerRule);
+                    }
                     return 1;
                 }
                 counter = rule.GetOrAdd(window.Key, static _ => new Window());
@@ -80,6 +84,7 @@ internal sealed partial class InProcessVelocityCounters(TimeProvider clock, ILog
         {
             return;
         }
+        Volatile.Write(ref _warnedFull, 0);
         foreach (var rule in _rules.Values)
         {
             foreach (var (key, counter) in rule)
