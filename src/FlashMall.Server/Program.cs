@@ -8,6 +8,7 @@ using FlashMall.Ordering;
 using FlashMall.Payments;
 using FlashMall.RabbitMq;
 using FlashMall.Redis;
+using FlashMall.Risk;
 using FlashMall.Scheduling;
 using FlashMall.Server.Hosting;
 
@@ -25,6 +26,7 @@ builder.AddFlashSales();
 builder.AddOrdering();
 builder.AddCoupons();
 builder.AddPayments();
+builder.AddRisk();
 
 builder.AddScheduling();
 
@@ -37,6 +39,7 @@ app.MapFlashSales();
 app.MapOrdering();
 app.MapCoupons();
 app.MapPayments();
+app.MapRisk();
 app.MapScheduling();
 app.MapDeadLetters();
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using FlashMall.ApiTests.Infrastructure;
 using FlashMall.Coupons.Persistence;
+using FlashMall.Kernel.Messaging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -148,6 +149,27 @@ public sealed class CouponTests(FlashMallFactory factory) : IClassFixture<FlashM
         await LedgerScenarios.EventuallyAsync(async () => await CouponStatusAsync(buyer, coupon) == "unused", "the coupon back");
         await (await CheckoutAsync(buyer, sku, 2, coupon)).EnsureStatusAsync(HttpStatusCode.Created);
     }
+
+    [Fact]
+    public async Task A_claim_a_redemption_and_a_release_each_leave_their_event_in_the_coupons_outbox()
+    {
+        var sku = await factory.SkuAsync((await factory.NewUserAsync("merchandiser")).Client, stock: 5, price: 12_000);
+        var template = await TemplateAsync(total: 5, perUser: 1);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var coupon = (await (await ClaimAsync(buyer, template)).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString()!;
+        var order = (await (await CheckoutAsync(buyer, sku, 1, coupon)).JsonAsync(HttpStatusCode.Created)).GetProperty("orderId").GetString()!;
+        await (await buyer.PostAsync($"/api/orders/{order}/cancel", null)).EnsureStatusAsync(HttpStatusCode.OK);
+
+        await LedgerScenarios.EventuallyAsync(async () => (await CouponEventsAsync(coupon)).Count == 3, "claimed, redeemed and released");
+        var events = await CouponEventsAsync(coupon);
+        Assert.Equal(["FlashMall.Contracts.Coupons.CouponClaimed", "FlashMall.Contracts.Coupons.CouponRedeemed", "FlashMall.Contracts.Coupons.CouponReleased"],
+            events.Select(e => e.Type));
+        Assert.Contains("\"Discount\":1000", events[1].Payload, StringComparison.Ordinal);
+        Assert.Contains(order, events[1].Payload, StringComparison.Ordinal);
+    }
+
+    private Task<List<OutboxMessage>> CouponEventsAsync(string coupon) => factory.WithScopeAsync(s =>
+        s.GetRequiredService<CouponsDbContext>().Set<OutboxMessage>().AsNoTracking().Where(m => m.AggregateId == coupon).OrderBy(m => m.Sequence).ToListAsync());
 
     [Fact]
     public async Task Percent_discounts_round_down_to_the_fen_and_stop_at_their_cap()

@@ -151,8 +151,8 @@ public sealed class BrokenProviderTests(BrokenProviderFactory factory) : IClassF
 
         // Two calls reached the provider; once the breaker opened, the others were refused without a call.
         Assert.Equal(2, factory.Connections);
-        var statuses = await factory.WithScopeAsync(s => s.GetRequiredService<PaymentsDbContext>().Payments
-            .Where(p => orders.Select(Guid.Parse).Contains(p.OrderId)).OrderBy(p => p.CreatedAt).Select(p => p.Status).ToListAsync());
+        var byOrder = await factory.WithScopeAsync(s => s.GetRequiredService<PaymentsDbContext>().Payments.ToDictionaryAsync(p => p.OrderId.ToString(), p => p.Status));
+        var statuses = orders.Select(o => byOrder[o]).ToList();
         // An unknown outcome is parked for reconciliation; a call never sent failed outright (a retry makes a new intent).
         Assert.Equal(["unknown", "unknown", "failed", "failed"], statuses);
         foreach (var orderId in orders)

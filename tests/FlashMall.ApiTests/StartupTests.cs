@@ -24,6 +24,9 @@ public sealed class StartupTests
     [InlineData("--Messaging:RelayLease=00:00:00.100", "RelayLease")]
     [InlineData("--FlashSales:Ledger=Memcached", "FlashSales:Ledger")]
     [InlineData("--FlashSales:Ledger=Redis", "ConnectionStrings:Redis")]
+    [InlineData("--Risk:BlockList:Ips:0=not-an-ip", "Risk:BlockList:Ips")]
+    [InlineData("--Risk:BlockList:Users:0=someone", "Risk:BlockList:Users")]
+    [InlineData("--Risk:CouponClaims:PerIp:Limit=-1", "PerIp.Limit")]
     public async Task Invalid_setting_stops_the_server_naming_the_key(string argument, string named)
     {
         var (exitCode, output, error) = await RunServerAsync(argument);

@@ -19,6 +19,7 @@ public static class ProblemCodes
     public const string ServerBusy = "server_busy";
     public const string InternalError = "internal_error";
     public const string ServiceUnavailable = "service_unavailable";
+    public const string RiskBlocked = "risk_blocked";
 
     public const string IdempotencyKeyReused = "idempotency_key_reused";
     public const string IdempotencyInFlight = "idempotency_in_flight";

@@ -1,6 +1,7 @@
 using FlashMall.Accounts.Endpoints;
 using FlashMall.Accounts.Persistence;
 using FlashMall.Accounts.Security;
+using FlashMall.Contracts.Accounts;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Persistence;
@@ -40,6 +41,7 @@ public static class AccountsModule
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SigningKeyStore))),
             sp.GetRequiredService<TimeProvider>()));
         services.AddStartupTask<AdminBootstrap>();
+        services.AddScoped<IAccountDirectory, AccountDirectory>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddSingleton<CachingTokenHandler>();

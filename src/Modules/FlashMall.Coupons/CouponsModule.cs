@@ -12,7 +12,8 @@ namespace FlashMall.Coupons;
 
 /// <summary>
 /// Coupons: templates, claiming with exact limits, a buyer's own coupons, redemption in the
-/// checkout's transaction and release when the order is cancelled; the abuse controls come next.
+/// checkout's transaction and release when the order is cancelled; claims ask the Risk module's
+/// abuse rules first (<c>IRiskGate</c>), and claims, redemptions and releases publish events.
 /// </summary>
 public static class CouponsModule
 {

@@ -15,6 +15,8 @@ public sealed class ModuleBoundaryTests
         typeof(FlashMall.Coupons.CouponsModule).Assembly,
         typeof(FlashMall.FlashSales.FlashSalesModule).Assembly,
         typeof(FlashMall.Ordering.OrderingModule).Assembly,
+        typeof(FlashMall.Payments.PaymentsModule).Assembly,
+        typeof(FlashMall.Risk.RiskModule).Assembly,
     ];
 
     private static readonly Assembly Kernel = typeof(FlashMall.Kernel.Hosting.KernelRegistration).Assembly;

@@ -19,6 +19,7 @@ internal static class CouponStatus
 /// of at least <see cref="MinSpend"/> fen, <see cref="TotalQuantity"/> in all, at most
 /// <see cref="PerUserLimit"/> per buyer, claimable and usable within the window.
 /// <see cref="Claimed"/> counts the coupons handed out; the store refuses to pass the total.
+/// <see cref="NewAccountCoolDownHours"/> (0: off) keeps accounts younger than that from claiming.
 /// </summary>
 internal sealed class CouponTemplate
 {
@@ -38,14 +39,17 @@ internal sealed class CouponTemplate
     public DateTimeOffset ValidFrom { get; private set; }
     public DateTimeOffset ValidTo { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
+    public int NewAccountCoolDownHours { get; private set; }
+
+    public TimeSpan NewAccountCoolDown => TimeSpan.FromHours(NewAccountCoolDownHours);
 
     public static CouponTemplate Create(
         Guid id, string name, string kind, long value, long? maxDiscount, long minSpend, int totalQuantity, int perUserLimit,
-        DateTimeOffset validFrom, DateTimeOffset validTo, DateTimeOffset now) =>
+        DateTimeOffset validFrom, DateTimeOffset validTo, int newAccountCoolDownHours, DateTimeOffset now) =>
         new()
         {
             Id = id, Name = name, Kind = kind, Value = value, MaxDiscount = maxDiscount, MinSpend = minSpend, TotalQuantity = totalQuantity,
-            PerUserLimit = perUserLimit, ValidFrom = validFrom, ValidTo = validTo, CreatedAt = now,
+            PerUserLimit = perUserLimit, ValidFrom = validFrom, ValidTo = validTo, NewAccountCoolDownHours = newAccountCoolDownHours, CreatedAt = now,
         };
 }
 

@@ -1,9 +1,11 @@
 using System.Security.Claims;
+using FlashMall.Contracts.Risk;
 using FlashMall.Coupons.Domain;
 using FlashMall.Coupons.Persistence;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Problems;
 using Microsoft.AspNetCore.Builder;
@@ -11,12 +13,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using CouponClaimedEvent = FlashMall.Contracts.Coupons.CouponClaimed;
 
 namespace FlashMall.Coupons.Endpoints;
 
 internal sealed record TemplateRequest(
     string? Name, string? Kind, long? Value, long? MaxDiscount, long? MinSpend, int? TotalQuantity, int? PerUserLimit,
-    DateTimeOffset? ValidFrom, DateTimeOffset? ValidTo);
+    DateTimeOffset? ValidFrom, DateTimeOffset? ValidTo, int? NewAccountCoolDownHours = null);
 internal sealed record TemplateCreated(string Id);
 internal sealed record ClaimRequest(string? TemplateId);
 internal sealed record CouponClaimed(string CouponId);
@@ -36,6 +39,7 @@ internal static class CouponEndpoints
     public const long MaxMoney = 10_000_000_000;
     public const int MaxQuantity = 10_000_000;
     public const int MaxPerUser = 100;
+    public const int MaxCoolDownHours = 24 * 365;
 
     public static void MapCouponEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -63,28 +67,40 @@ internal static class CouponEndpoints
         validator.Require(request.PerUserLimit is > 0 and <= MaxPerUser, "perUserLimit", $"From 1 to {MaxPerUser}.");
         validator.Require(request.ValidFrom is not null && request.ValidTo is not null && request.ValidTo > request.ValidFrom && request.ValidTo > now,
             "validTo", "A window that ends after it starts, in the future.");
+        validator.Require(request.NewAccountCoolDownHours is null or (>= 0 and <= MaxCoolDownHours),
+            "newAccountCoolDownHours", $"Hours an account must exist before it may claim, 0 (off) to {MaxCoolDownHours}.");
         if (!validator.IsValid)
         {
             return validator.ToProblem();
         }
         var template = CouponTemplate.Create(ids.NewId(), request.Name!.Trim(), request.Kind!, request.Value!.Value, request.MaxDiscount,
-            request.MinSpend ?? 0, request.TotalQuantity!.Value, request.PerUserLimit!.Value, request.ValidFrom!.Value, request.ValidTo!.Value, now);
+            request.MinSpend ?? 0, request.TotalQuantity!.Value, request.PerUserLimit!.Value, request.ValidFrom!.Value, request.ValidTo!.Value,
+            request.NewAccountCoolDownHours ?? 0, now);
         db.Templates.Add(template);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/admin/coupon-templates/{template.Id}", new TemplateCreated(template.Id.ToString()));
     }
 
     /// <summary>
-    /// A buyer's claims on one template take turns (<see cref="TransactionLocks"/>): the buyer's
-    /// coupons are counted against the limit, then one conditional update takes a coupon from
-    /// the template (<c>claimed &lt; total_quantity</c>), then the coupon is written — one transaction.
+    /// The abuse rules are asked first (<see cref="IRiskGate"/>: a refusal is 403 <c>risk_blocked</c>
+    /// and no coupon is taken). Then a buyer's claims on one template take turns
+    /// (<see cref="TransactionLocks"/>): the buyer's coupons are counted against the limit, then one
+    /// conditional update takes a coupon from the template (<c>claimed &lt; total_quantity</c>), then
+    /// the coupon and its <c>CouponClaimed</c> event are written — one transaction.
     /// </summary>
     private static async Task<Results<Created<CouponClaimed>, ProblemHttpResult>> Claim(
-        ClaimRequest request, ClaimsPrincipal user, CouponsDbContext db, IIdGenerator ids, TimeProvider clock, CancellationToken cancellationToken)
+        ClaimRequest request, ClaimsPrincipal user, HttpContext http, CouponsDbContext db, IRiskGate risk, IIdGenerator ids, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(request.TemplateId, out var templateId))
         {
             return Problems.Validation("templateId", "A coupon template id is required.");
+        }
+        var deviceHeader = http.Request.Headers[DeviceIds.Header];
+        var deviceId = deviceHeader.Count == 0 ? null : deviceHeader.ToString();
+        if (deviceHeader.Count > 1 || (deviceId is not null && !DeviceIds.IsValid(deviceId)))
+        {
+            return Problems.Validation(DeviceIds.Header, $"1 to {DeviceIds.MaxLength} visible ASCII characters, one value.");
         }
         var now = clock.GetUtcNow();
         var template = await db.Templates.AsNoTracking().SingleOrDefaultAsync(t => t.Id == templateId, cancellationToken);
@@ -97,6 +113,12 @@ internal static class CouponEndpoints
             return Problems.Conflict(NotClaimable, "This coupon cannot be claimed now.");
         }
         var buyer = user.UserId();
+        var verdict = await risk.EvaluateCouponClaimAsync(
+            new CouponClaimAttempt(buyer, deviceId, ClientIp(http), templateId, template.NewAccountCoolDown), cancellationToken);
+        if (!verdict.Allowed)
+        {
+            return RiskBlocked(verdict);
+        }
         var owned = db.Database.CurrentTransaction is null;
         var transaction = db.Database.CurrentTransaction ?? await db.Database.BeginTransactionAsync(cancellationToken);
         try
@@ -115,6 +137,7 @@ internal static class CouponEndpoints
             }
             var coupon = Coupon.Claim(ids.NewId(), templateId, buyer, now);
             db.Coupons.Add(coupon);
+            db.AddIntegrationEvent(coupon.Id.ToString(), new CouponClaimedEvent(coupon.Id, templateId, buyer, now), ids, clock);
             await db.SaveChangesAsync(cancellationToken);
             if (owned)
             {
@@ -129,6 +152,18 @@ internal static class CouponEndpoints
                 await transaction.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The client's address after trusted proxies; IPv4 over a dual-stack socket as IPv4.</summary>
+    private static string? ClientIp(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } address ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : null;
+
+    /// <summary>403 <c>risk_blocked</c>, naming the rule that refused (the decisions log has the rest).</summary>
+    private static ProblemHttpResult RiskBlocked(RiskVerdict verdict)
+    {
+        var problem = Problems.Create(StatusCodes.Status403Forbidden, ProblemCodes.RiskBlocked, "Refused by abuse controls", verdict.Detail);
+        problem.ProblemDetails.Extensions["rule"] = verdict.Rule;
+        return problem;
     }
 
     private static async Task<Ok<PagedResponse<CouponView>>> Mine(

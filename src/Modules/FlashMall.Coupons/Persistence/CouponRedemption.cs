@@ -2,14 +2,18 @@ using System.Data.Common;
 using FlashMall.Contracts.Coupons;
 using FlashMall.Contracts.Ordering;
 using FlashMall.Coupons.Domain;
+using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlashMall.Coupons.Persistence;
 
-/// <summary>Redeems coupons at checkout, in the order's transaction; a conditional update marks a coupon used once.</summary>
-internal sealed class CouponRedemption(CouponsDbContext db, TimeProvider clock) : ICouponRedemption
+/// <summary>
+/// Redeems coupons at checkout, in the order's transaction; a conditional update marks a coupon
+/// used once, and <see cref="CouponRedeemed"/> goes to the Coupons outbox on that same transaction.
+/// </summary>
+internal sealed class CouponRedemption(CouponsDbContext db, IIdGenerator ids, TimeProvider clock) : ICouponRedemption
 {
     public async Task<long?> TryRedeemAsync(Guid couponId, Guid userId, Guid orderId, long subtotal, DbTransaction transaction, CancellationToken cancellationToken = default)
     {
@@ -27,7 +31,13 @@ internal sealed class CouponRedemption(CouponsDbContext db, TimeProvider clock) 
         var discount = Discount(found, subtotal);
         var redeemed = await db.Coupons.Where(c => c.Id == couponId && c.UserId == userId && !c.Used)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, true).SetProperty(c => c.OrderId, orderId), cancellationToken);
-        return redeemed == 1 ? discount : null;
+        if (redeemed != 1)
+        {
+            return null;
+        }
+        db.AddIntegrationEvent(couponId.ToString(), new CouponRedeemed(couponId, found.Id, userId, orderId, discount, now), ids, clock);
+        await db.SaveChangesAsync(cancellationToken);
+        return discount;
     }
 
     /// <summary>
@@ -46,12 +56,28 @@ internal sealed class CouponRedemption(CouponsDbContext db, TimeProvider clock) 
     }
 }
 
-/// <summary>A cancelled order's coupon is the buyer's to use again (once, whatever is redelivered).</summary>
-internal sealed class ReleaseCouponOnOrderCancelled(CouponsDbContext db) : IIntegrationEventConsumer<OrderCancelled>
+/// <summary>
+/// A cancelled order's coupon is the buyer's to use again (once, whatever is redelivered), and
+/// <see cref="CouponReleased"/> says so, in the consumer's transaction.
+/// </summary>
+internal sealed class ReleaseCouponOnOrderCancelled(CouponsDbContext db, IIdGenerator ids, TimeProvider clock) : IIntegrationEventConsumer<OrderCancelled>
 {
     public const string Consumer = "coupons.release-on-order-cancelled";
 
-    public Task ConsumeAsync(OrderCancelled cancelled, CancellationToken cancellationToken) =>
-        db.Coupons.Where(c => c.OrderId == cancelled.OrderId && c.Used)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, false).SetProperty(c => c.OrderId, (Guid?)null), cancellationToken);
+    public async Task ConsumeAsync(OrderCancelled cancelled, CancellationToken cancellationToken)
+    {
+        var held = await db.Coupons.AsNoTracking().Where(c => c.OrderId == cancelled.OrderId && c.Used)
+            .Select(c => new { c.Id, c.TemplateId, c.UserId }).ToListAsync(cancellationToken);
+        foreach (var coupon in held)
+        {
+            var released = await db.Coupons.Where(c => c.Id == coupon.Id && c.OrderId == cancelled.OrderId && c.Used)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, false).SetProperty(c => c.OrderId, (Guid?)null), cancellationToken);
+            if (released == 1)
+            {
+                db.AddIntegrationEvent(coupon.Id.ToString(),
+                    new CouponReleased(coupon.Id, coupon.TemplateId, coupon.UserId, cancelled.OrderId, clock.GetUtcNow()), ids, clock);
+            }
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
 }

@@ -24,6 +24,7 @@ internal abstract class CouponsDbContext(DbContextOptions options) : DbContext(o
             {
                 t.HasCheckConstraint("ck_templates_claimed", "claimed >= 0 AND claimed <= total_quantity");
                 t.HasCheckConstraint("ck_templates_value", "value > 0 AND min_spend >= 0");
+                t.HasCheckConstraint("ck_templates_new_account_cool_down", "new_account_cool_down_hours >= 0");
             });
             template.HasKey(t => t.Id);
             template.Property(t => t.Name).HasMaxLength(100);

@@ -95,6 +95,10 @@ namespace FlashMall.Coupons.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(100)")
                         .HasColumnName("name");
 
+                    b.Property<int>("NewAccountCoolDownHours")
+                        .HasColumnType("integer")
+                        .HasColumnName("new_account_cool_down_hours");
+
                     b.Property<int>("PerUserLimit")
                         .HasColumnType("integer")
                         .HasColumnName("per_user_limit");
@@ -121,6 +125,8 @@ namespace FlashMall.Coupons.Persistence.Migrations.Postgres
                     b.ToTable("templates", "coupons", t =>
                         {
                             t.HasCheckConstraint("ck_templates_claimed", "claimed >= 0 AND claimed <= total_quantity");
+
+                            t.HasCheckConstraint("ck_templates_new_account_cool_down", "new_account_cool_down_hours >= 0");
 
                             t.HasCheckConstraint("ck_templates_value", "value > 0 AND min_spend >= 0");
                         });

@@ -89,6 +89,10 @@ namespace FlashMall.Coupons.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
 
+                    b.Property<int>("NewAccountCoolDownHours")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("new_account_cool_down_hours");
+
                     b.Property<int>("PerUserLimit")
                         .HasColumnType("INTEGER")
                         .HasColumnName("per_user_limit");
@@ -115,6 +119,8 @@ namespace FlashMall.Coupons.Persistence.Migrations.Sqlite
                     b.ToTable("coupons_templates", null, t =>
                         {
                             t.HasCheckConstraint("ck_templates_claimed", "claimed >= 0 AND claimed <= total_quantity");
+
+                            t.HasCheckConstraint("ck_templates_new_account_cool_down", "new_account_cool_down_hours >= 0");
 
                             t.HasCheckConstraint("ck_templates_value", "value > 0 AND min_spend >= 0");
                         });

@@ -1,0 +1,42 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace FlashMall.Coupons.Persistence.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class AddNewAccountCoolDown : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "new_account_cool_down_hours",
+                schema: "coupons",
+                table: "templates",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddCheckConstraint(
+                name: "ck_templates_new_account_cool_down",
+                schema: "coupons",
+                table: "templates",
+                sql: "new_account_cool_down_hours >= 0");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropCheckConstraint(
+                name: "ck_templates_new_account_cool_down",
+                schema: "coupons",
+                table: "templates");
+
+            migrationBuilder.DropColumn(
+                name: "new_account_cool_down_hours",
+                schema: "coupons",
+                table: "templates");
+        }
+    }
+}
