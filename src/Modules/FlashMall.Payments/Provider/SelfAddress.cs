@@ -19,7 +19,7 @@ internal sealed class SelfAddress(IServer server, IOptions<PaymentsOptions> opti
     {
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var address = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) ?? addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException("This node listens on no address; configure Payments:Provider:BaseUrl and Payments:NotifyUrl.");
+            ?? throw new PaymentProviderException(ProviderFailure.NotSent, "This node listens on no address; configure Payments:Provider:BaseUrl and Payments:NotifyUrl.");
         var builder = new UriBuilder(address.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
         if (builder.Host is "0.0.0.0" or "[::]" or "::")
         {
