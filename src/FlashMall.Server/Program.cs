@@ -10,6 +10,7 @@ using FlashMall.RabbitMq;
 using FlashMall.Redis;
 using FlashMall.Risk;
 using FlashMall.Scheduling;
+using FlashMall.Search;
 using FlashMall.Server.Hosting;
 
 // The data folder (SQLite WAL, keys) may sit under the content root: don't watch config files.
@@ -27,6 +28,7 @@ builder.AddOrdering();
 builder.AddCoupons();
 builder.AddPayments();
 builder.AddRisk();
+builder.AddSearch();
 
 builder.AddScheduling();
 
@@ -40,6 +42,7 @@ app.MapOrdering();
 app.MapCoupons();
 app.MapPayments();
 app.MapRisk();
+app.MapSearch();
 app.MapScheduling();
 app.MapDeadLetters();
 

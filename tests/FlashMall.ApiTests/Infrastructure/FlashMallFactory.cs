@@ -56,6 +56,8 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Settings["Data:Directory"] = _dataDirectory;
+        // A second node sharing the data folder has an index (and an IndexWriter lock) of its own.
+        Settings["Search:Directory"] = Path.Combine(_dataDirectory, $"search-{Guid.NewGuid():N}");
         Settings["Demo:Seed"] = "false";
         Settings["RateLimiting:Enabled"] = "false";
         Settings["Bootstrap:AdminEmail"] = AdminEmail;

@@ -17,6 +17,7 @@ public sealed class ModuleBoundaryTests
         typeof(FlashMall.Ordering.OrderingModule).Assembly,
         typeof(FlashMall.Payments.PaymentsModule).Assembly,
         typeof(FlashMall.Risk.RiskModule).Assembly,
+        typeof(FlashMall.Search.SearchModule).Assembly,
     ];
 
     private static readonly Assembly Kernel = typeof(FlashMall.Kernel.Hosting.KernelRegistration).Assembly;

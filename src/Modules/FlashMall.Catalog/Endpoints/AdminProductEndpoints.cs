@@ -1,9 +1,11 @@
 using System.Security.Claims;
 using FlashMall.Catalog.Domain;
 using FlashMall.Catalog.Persistence;
+using FlashMall.Contracts.Catalog;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Idempotency;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Problems;
 using Microsoft.AspNetCore.Builder;
@@ -57,6 +59,7 @@ internal static partial class AdminProductEndpoints
 
         var product = Product.Create(ids.NewId(), draft, ids.NewId, clock.GetUtcNow());
         db.Products.Add(product);
+        db.AddIntegrationEvent(product.Id.ToString(), new ProductChanged(product.Id, product.UpdatedAt), ids, clock);
         if (await SaveAsync(db, cancellationToken) is { } conflict)
         {
             return conflict;
@@ -110,6 +113,7 @@ internal static partial class AdminProductEndpoints
         }
 
         product.Apply(draft, ids.NewId, clock.GetUtcNow());
+        db.AddIntegrationEvent(product.Id.ToString(), new ProductChanged(product.Id, product.UpdatedAt), ids, clock);
         if (await SaveAsync(db, cancellationToken) is { } conflict)
         {
             return conflict;
@@ -120,20 +124,25 @@ internal static partial class AdminProductEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string id, ClaimsPrincipal user, CatalogDbContext db, CatalogCache cache, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, CatalogDbContext db, CatalogCache cache, IIdGenerator ids, TimeProvider clock, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(id, out var productId))
         {
             return Problems.NotFound("product");
         }
-        // Soft delete: orders keep referring to what was sold.
+        // Soft delete: orders keep referring to what was sold. The event commits with it.
         var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var deleted = await db.Products.Where(p => p.Id == productId && !p.Deleted)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.Deleted, true).SetProperty(p => p.UpdatedAt, now).SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
         if (deleted == 0)
         {
             return Problems.NotFound("product");
         }
+        db.AddIntegrationEvent(productId.ToString(), new ProductDeleted(productId, now), ids, clock);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(CancellationToken.None);
         await cache.InvalidateProductAsync(db, productId, cancellationToken);
         LogChanged(loggers.CreateLogger(typeof(AdminProductEndpoints)), user.UserId(), "deleted", productId);
         return TypedResults.NoContent();

@@ -1,11 +1,13 @@
 using System.Data.Common;
 using FlashMall.Contracts.Catalog;
+using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Messaging;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlashMall.Catalog.Persistence;
 
-internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : ICatalogStock
+internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache, IIdGenerator ids, TimeProvider clock) : ICatalogStock
 {
     public async Task<SkuSnapshot?> FindSkuAsync(Guid skuId, CancellationToken cancellationToken = default) =>
         await db.Skus.AsNoTracking()
@@ -41,6 +43,8 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache) : IC
         }
         await db.Products.Where(p => p.Id == id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
         await cache.InvalidateProductAsync(db, id, cancellationToken);
+        db.AddIntegrationEvent(id.ToString(), new ProductChanged(id, clock.GetUtcNow()), ids, clock);
+        await db.SaveChangesAsync(cancellationToken);
         if (transaction is not null)
         {
             await transaction.CommitAsync(CancellationToken.None);

@@ -1,0 +1,150 @@
+using System.Globalization;
+using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Problems;
+using FlashMall.Search.Domain;
+using FlashMall.Search.Indexing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace FlashMall.Search.Endpoints;
+
+internal sealed record SearchItem(string Id, string Name, long Price, string? ImageUrl, long Sales, string Brand);
+internal sealed record AdminSearchItem(string Id, string Name, long Price, string? ImageUrl, long Sales, string Brand, int Stock, long? Margin, bool OnSale);
+internal sealed record FacetValue(string Value, int Count);
+internal sealed record SearchFacets(IReadOnlyList<FacetValue> Category, IReadOnlyList<FacetValue> Brand);
+internal sealed record SearchPage<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize, SearchFacets Facets);
+internal sealed record SuggestAnswer(IReadOnlyList<string> Suggestions);
+internal sealed record RebuildAnswer(int Documents, long ElapsedMs);
+
+/// <summary>
+/// Shoppers' search (<c>/api/search</c>, <c>/api/search/suggest</c>), merchandisers' internal
+/// search (<c>/api/admin/search</c>) and the operators' rebuild. Every input is validated first;
+/// the text is analysed, never parsed as query syntax, so no input makes the engine throw.
+/// </summary>
+internal static class SearchEndpoints
+{
+    public const int MaxQueryLength = 200;
+    public const int SuggestionCount = 10;
+    public const string RebuildRunning = "search_rebuild_running";
+    /// <summary>As the catalog's: ¥100,000,000.00.</summary>
+    private const long MaxPrice = 10_000_000_000;
+
+    private static readonly Dictionary<string, SearchSort> PublicSorts = new(StringComparer.Ordinal)
+    {
+        ["relevance"] = SearchSort.Relevance,
+        ["price_asc"] = SearchSort.PriceAscending,
+        ["price_desc"] = SearchSort.PriceDescending,
+        ["sales"] = SearchSort.Sales,
+        ["newest"] = SearchSort.Newest,
+    };
+
+    private static readonly Dictionary<string, SearchSort> AdminSorts = new(PublicSorts, StringComparer.Ordinal) { ["stock"] = SearchSort.Stock };
+
+    public static void MapSearchEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var search = routes.MapGroup("/api/search").WithTags("Search");
+        search.MapGet("", Search);
+        search.MapGet("/suggest", Suggest);
+
+        var admin = routes.MapGroup("/api/admin/search").WithTags("Search admin");
+        admin.MapGet("", AdminSearch).RequireAuthorization(Policies.Merchandiser);
+        admin.MapPost("/rebuild", Rebuild).RequireAuthorization(Policies.Operator);
+    }
+
+    private static async Task<Results<Ok<SearchPage<SearchItem>>, ProblemHttpResult>> Search(
+        string? q, string? categoryId, string? brand, string? priceMin, string? priceMax, string? sort, PageRequest page,
+        ISearchIndex index, CancellationToken cancellationToken)
+    {
+        var (query, problem) = Validate(q, categoryId, brand, priceMin, priceMax, sort, page, PublicSorts);
+        if (query is null)
+        {
+            return problem!;
+        }
+        var result = await index.SearchAsync(query, cancellationToken);
+        return TypedResults.Ok(ToPage(result, page, h => new SearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand)));
+    }
+
+    /// <summary>The same index, with what merchandisers build promotion pages from. Margin needs a cost the catalog does not record yet: null.</summary>
+    private static async Task<Results<Ok<SearchPage<AdminSearchItem>>, ProblemHttpResult>> AdminSearch(
+        string? q, string? categoryId, string? brand, string? priceMin, string? priceMax, string? sort, PageRequest page,
+        ISearchIndex index, CancellationToken cancellationToken)
+    {
+        var (query, problem) = Validate(q, categoryId, brand, priceMin, priceMax, sort, page, AdminSorts);
+        if (query is null)
+        {
+            return problem!;
+        }
+        var result = await index.SearchAsync(query, cancellationToken);
+        return TypedResults.Ok(ToPage(result, page,
+            h => new AdminSearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand, h.Stock, Margin: null, h.OnSale)));
+    }
+
+    private static async Task<Results<Ok<SuggestAnswer>, ProblemHttpResult>> Suggest(string? q, ISearchIndex index, CancellationToken cancellationToken)
+    {
+        var validation = new Validator().OptionalText(q, "q", MaxQueryLength);
+        if (!validation.IsValid)
+        {
+            return validation.ToProblem();
+        }
+        var names = string.IsNullOrWhiteSpace(q) ? [] : await index.SuggestAsync(q, SuggestionCount, cancellationToken);
+        return TypedResults.Ok(new SuggestAnswer(names));
+    }
+
+    private static async Task<Results<Ok<RebuildAnswer>, ProblemHttpResult>> Rebuild(ISearchIndex index, CatalogReader catalog, CancellationToken cancellationToken)
+    {
+        var report = await index.RebuildAsync(catalog.ReadPageAsync, cancellationToken);
+        return report is null
+            ? Problems.Conflict(RebuildRunning, "A rebuild of the search index is already running; the index keeps answering meanwhile.")
+            : TypedResults.Ok(new RebuildAnswer(report.Documents, (long)report.Elapsed.TotalMilliseconds));
+    }
+
+    private static (SearchQuery? Query, ProblemHttpResult? Problem) Validate(
+        string? q, string? categoryId, string? brand, string? priceMin, string? priceMax, string? sort, PageRequest page,
+        Dictionary<string, SearchSort> sorts)
+    {
+        var validation = new Validator()
+            .OptionalText(q, "q", MaxQueryLength)
+            .OptionalText(brand, "brand", 64);
+        Guid? category = null;
+        if (!string.IsNullOrEmpty(categoryId))
+        {
+            validation.Require(Guid.TryParse(categoryId, out var parsed), "categoryId", "Not a category id.");
+            category = parsed;
+        }
+        var min = Price(priceMin, "priceMin", validation);
+        var max = Price(priceMax, "priceMax", validation);
+        validation.Require(min is null || max is null || min <= max, "priceMax", "At least priceMin.");
+        var order = SearchSort.Relevance;
+        if (!string.IsNullOrEmpty(sort) && !sorts.TryGetValue(sort, out order))
+        {
+            validation.Add("sort", $"One of {string.Join(", ", sorts.Keys)}.");
+        }
+        if (!validation.IsValid)
+        {
+            return (null, validation.ToProblem());
+        }
+        return (new SearchQuery(q?.Trim() ?? "", category, string.IsNullOrWhiteSpace(brand) ? null : brand.Trim(), min, max, order, page.Skip, page.PageSize), null);
+    }
+
+    private static long? Price(string? raw, string field, Validator validation)
+    {
+        if (string.IsNullOrEmpty(raw))
+        {
+            return null;
+        }
+        if (long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= MaxPrice)
+        {
+            return value;
+        }
+        validation.Add(field, $"A whole number of fen from 0 to {MaxPrice}.");
+        return null;
+    }
+
+    private static SearchPage<T> ToPage<T>(SearchResult result, PageRequest page, Func<SearchHit, T> item) => new(
+        [.. result.Items.Select(item)], result.Total, page.Page, page.PageSize,
+        new SearchFacets(
+            [.. result.Categories.Select(c => new FacetValue(c.Value, c.Count))],
+            [.. result.Brands.Select(b => new FacetValue(b.Value, b.Count))]));
+}

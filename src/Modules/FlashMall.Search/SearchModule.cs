@@ -1,0 +1,44 @@
+using FlashMall.Contracts.Catalog;
+using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Messaging;
+using FlashMall.Kernel.Persistence;
+using FlashMall.Search.Domain;
+using FlashMall.Search.Endpoints;
+using FlashMall.Search.Indexing;
+using FlashMall.Search.Lucene;
+using FlashMall.Search.Persistence;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FlashMall.Search;
+
+/// <summary>
+/// Search: the product index behind shoppers' search, suggestions and merchandisers' internal
+/// search, kept fresh by the catalog's product events (through the outbox) and rebuilt on demand.
+/// The index is a port (<see cref="ISearchIndex"/>); the embedded adapter is Lucene.NET on local disk.
+/// </summary>
+public static class SearchModule
+{
+    public static IHostApplicationBuilder AddSearch(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        builder.AddModuleDbContext<SearchDbContext, SearchSqliteDbContext, SearchPostgresDbContext>(SearchDbContext.Schema);
+        services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SearchOptions>, SearchOptionsValidator>();
+
+        services.AddSingleton<ISearchIndex, LuceneSearchIndex>();
+        services.AddSingleton<CatalogReader>();
+        services.AddIntegrationEventConsumer<SearchDbContext, ProductChanged, IndexOnProductChanged>(IndexOnProductChanged.Consumer);
+        services.AddIntegrationEventConsumer<SearchDbContext, ProductDeleted, RemoveOnProductDeleted>(RemoveOnProductDeleted.Consumer);
+        services.AddStartupTask<BuildEmptyIndexAtStartup>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapSearch(this IEndpointRouteBuilder routes)
+    {
+        routes.MapSearchEndpoints();
+        return routes;
+    }
+}
