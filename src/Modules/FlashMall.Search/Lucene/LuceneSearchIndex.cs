@@ -192,12 +192,18 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
         {
             return Task.FromResult<IReadOnlyList<string>>([]);
         }
-        // Whole names starting with the text, or names with a word starting with its last word.
-        var words = Analyze(Fields.Name, text);
+        // Whole names starting with the text, or names holding its words with the last one as a prefix.
         var query = new BooleanQuery { { new PrefixQuery(new Term(Fields.NameLower, text)), Occur.SHOULD } };
+        var words = Analyze(Fields.Name, text);
         if (words.Count > 0)
         {
-            query.Add(new PrefixQuery(new Term(Fields.Name, words[^1])), Occur.SHOULD);
+            var byWords = new BooleanQuery();
+            foreach (var word in words.Take(words.Count - 1).Take(16))
+            {
+                byWords.Add(new TermQuery(new Term(Fields.Name, word)), Occur.MUST);
+            }
+            byWords.Add(new PrefixQuery(new Term(Fields.Name, words[^1])), Occur.MUST);
+            query.Add(byWords, Occur.SHOULD);
         }
         var searchers = Current.Searchers;
         var searcher = searchers.Acquire();

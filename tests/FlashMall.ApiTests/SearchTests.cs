@@ -1,0 +1,402 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FlashMall.ApiTests.Infrastructure;
+using FlashMall.Catalog.Domain;
+using FlashMall.Catalog.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>
+/// The search contract, through the HTTP API: segmentation, relevance, filters, facets and their
+/// counts, every sort, paging, freshness through the outbox, hostile input, suggestions, the
+/// merchandisers' view and the operators' rebuild. Each test works in categories of its own, so
+/// the products other tests add never change its answers.
+/// </summary>
+public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashMallFactory>
+{
+    private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
+    /// <summary>Setting up: a test's products reach the index through the outbox (far sooner than this).</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Chinese_words_are_segmented_and_English_words_match_any_form()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var category = await CategoryTreeAsync("数码 Digital");
+        var phone = await CreateAsync(merchandiser.Client, category.Root, "华为手机 Mate", "Huawei", 599_900);
+        var keyboard = await CreateAsync(merchandiser.Client, category.Root, "机械键盘 K2 Mechanical Keyboard", "Keychron", 49_900);
+        var phones = await CreateAsync(merchandiser.Client, category.Root, "Xiaomi Phones Bundle", "Xiaomi", 299_900);
+        await WaitForTotalAsync($"categoryId={category.Root}", 3);
+
+        Assert.Equal([phone], await IdsAsync($"q=手机&categoryId={category.Root}"));
+        Assert.Equal([keyboard], await IdsAsync($"q=键盘&categoryId={category.Root}"));
+        // One-character fragments across a word boundary are not words: 盘机 is not in 机械键盘.
+        Assert.Empty(await IdsAsync($"q=盘机&categoryId={category.Root}"));
+        // Latin text is case-folded and stemmed: "phone" finds "Phones".
+        Assert.Equal([phones], await IdsAsync($"q=PHONE&categoryId={category.Root}"));
+        // Words in both scripts at once must all match.
+        Assert.Equal([phone], await IdsAsync($"q=华为 mate&categoryId={category.Root}"));
+        // The brand counts as text to search too.
+        Assert.Equal([keyboard], await IdsAsync($"q=keychron&categoryId={category.Root}"));
+    }
+
+    [Fact]
+    public async Task A_word_in_the_name_ranks_above_the_same_word_in_the_description()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var category = await CategoryTreeAsync();
+        var inDescription = await CreateAsync(merchandiser.Client, category.Root, "运动水壶 Sports Bottle", "Brand", 3_900, description: "蓝牙 连接 bluetooth");
+        var inName = await CreateAsync(merchandiser.Client, category.Root, "蓝牙耳机 Bluetooth Earbuds", "Brand", 19_900, description: "无线");
+        await WaitForTotalAsync($"categoryId={category.Root}", 2);
+
+        Assert.Equal([inName, inDescription], await IdsAsync($"q=蓝牙&categoryId={category.Root}"));
+        Assert.Equal([inName, inDescription], await IdsAsync($"q=bluetooth&categoryId={category.Root}&sort=relevance"));
+    }
+
+    [Fact]
+    public async Task Category_filter_covers_the_subtree_and_facets_count_every_match()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var a1 = await CreateAsync(merchandiser.Client, tree.Left, "茶叶 Green Tea A", "Alpha", 1_000);
+        var a2 = await CreateAsync(merchandiser.Client, tree.Left, "茶叶 Black Tea A", "Alpha", 2_000);
+        var b1 = await CreateAsync(merchandiser.Client, tree.Left, "茶叶 White Tea B", "Beta", 3_000);
+        var b2 = await CreateAsync(merchandiser.Client, tree.Right, "茶叶 Oolong Tea B", "Beta", 4_000);
+        await WaitForTotalAsync($"categoryId={tree.Root}", 4);
+
+        var all = await SearchAsync($"q=茶叶&categoryId={tree.Root}");
+        Assert.Equal(4, all.GetProperty("total").GetInt32());
+        Assert.Equal([(tree.Left, 3), (tree.Right, 1)], Facet(all, "category"));
+        Assert.Equal([("Alpha", 2), ("Beta", 2)], Facet(all, "brand"));
+
+        var left = await SearchAsync($"q=茶叶&categoryId={tree.Left}");
+        Assert.Equal(3, left.GetProperty("total").GetInt32());
+        Assert.Equal([("Alpha", 2), ("Beta", 1)], Facet(left, "brand"));
+
+        Assert.Equal([b1, b2], await IdsAsync($"categoryId={tree.Root}&brand=Beta&sort=price_asc"));
+        Assert.Equal([a2, b1], await IdsAsync($"categoryId={tree.Root}&priceMin=2000&priceMax=3000&sort=price_asc"));
+        Assert.Equal([a1], await IdsAsync($"categoryId={tree.Root}&priceMax=1000"));
+        Assert.Empty(await IdsAsync($"categoryId={tree.Root}&brand=Gamma"));
+
+        // An item is what GET /api/products lists, plus the brand.
+        var item = (await SearchAsync($"categoryId={tree.Right}")).GetProperty("items")[0];
+        Assert.Equal(b2, item.GetProperty("id").GetString());
+        Assert.Equal("茶叶 Oolong Tea B", item.GetProperty("name").GetString());
+        Assert.Equal(4_000, item.GetProperty("price").GetInt64());
+        Assert.Equal(0, item.GetProperty("sales").GetInt64());
+        Assert.Equal("Beta", item.GetProperty("brand").GetString());
+        Assert.True(item.TryGetProperty("imageUrl", out _));
+        Assert.False(item.TryGetProperty("stock", out _));
+    }
+
+    [Fact]
+    public async Task Every_sort_orders_the_matches_and_ties_keep_one_order()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var cheap = await CreateAsync(merchandiser.Client, tree.Root, "咖啡 Coffee Cheap", "Brand", 1_000, stock: 5);
+        var dear = await CreateAsync(merchandiser.Client, tree.Root, "咖啡 Coffee Dear", "Brand", 9_000, stock: 50);
+        var middle = await CreateAsync(merchandiser.Client, tree.Root, "咖啡 Coffee Middle", "Brand", 5_000, stock: 0);
+        await WaitForTotalAsync($"categoryId={tree.Root}", 3);
+
+        // Sales come from paid orders; set them in the catalog and let a rebuild carry them over.
+        await SetSalesAsync(cheap, 300);
+        await SetSalesAsync(dear, 10);
+        await SetSalesAsync(middle, 200);
+        var operatorUser = await factory.NewUserAsync("operator");
+        var rebuilt = await (await operatorUser.Client.PostAsync("/api/admin/search/rebuild", null)).JsonAsync();
+        Assert.True(rebuilt.GetProperty("documents").GetInt32() >= 3);
+
+        var scope = $"categoryId={tree.Root}";
+        Assert.Equal([cheap, middle, dear], await IdsAsync($"{scope}&sort=price_asc"));
+        Assert.Equal([dear, middle, cheap], await IdsAsync($"{scope}&sort=price_desc"));
+        Assert.Equal([cheap, middle, dear], await IdsAsync($"{scope}&sort=sales"));
+        Assert.Equal([middle, dear, cheap], await IdsAsync($"{scope}&sort=newest"));
+        // All three match 咖啡 equally well: relevance ties fall back to the id, the same every time.
+        var relevance = await IdsAsync($"q=咖啡&{scope}");
+        Assert.Equal([.. new[] { cheap, dear, middle }.Order(StringComparer.Ordinal)], relevance);
+
+        var sales = await SearchAsync($"{scope}&sort=sales");
+        Assert.Equal([300L, 200L, 10L], [.. sales.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("sales").GetInt64())]);
+
+        // Merchandisers also sort by stock, and see it, and whether the product can be bought.
+        var admin = await (await merchandiser.Client.GetAsync($"/api/admin/search?{scope}&sort=stock")).JsonAsync();
+        var items = admin.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([dear, cheap, middle], [.. items.Select(i => i.GetProperty("id").GetString()!)]);
+        Assert.Equal([50, 5, 0], [.. items.Select(i => i.GetProperty("stock").GetInt32())]);
+        Assert.Equal([true, true, false], [.. items.Select(i => i.GetProperty("onSale").GetBoolean())]);
+        Assert.Equal([10L, 300L, 200L], [.. items.Select(i => i.GetProperty("sales").GetInt64())]);
+        Assert.Equal(JsonValueKind.Null, items[0].GetProperty("margin").ValueKind);
+
+        // Stock is the merchandisers' sort only.
+        await (await factory.CreateClient().GetAsync($"/api/search?{scope}&sort=stock")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+    }
+
+    [Fact]
+    public async Task Paging_returns_every_match_exactly_once_in_every_sort()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var created = new List<string>();
+        for (var i = 0; i < 23; i++)
+        {
+            // Equal names and prices: every order is decided by its tie-break.
+            created.Add(await CreateAsync(merchandiser.Client, tree.Root, "充电宝 Power Bank", "Brand", 9_900));
+        }
+        await WaitForTotalAsync($"categoryId={tree.Root}", 23);
+
+        foreach (var sort in new[] { "relevance", "price_asc", "price_desc", "sales", "newest" })
+        {
+            var seen = new List<string>();
+            for (var page = 1; page <= 5; page++)
+            {
+                var answer = await SearchAsync($"q=充电宝&categoryId={tree.Root}&sort={sort}&page={page}&pageSize=5");
+                Assert.Equal(23, answer.GetProperty("total").GetInt32());
+                Assert.Equal(page, answer.GetProperty("page").GetInt32());
+                Assert.Equal(5, answer.GetProperty("pageSize").GetInt32());
+                seen.AddRange(answer.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!));
+            }
+            Assert.Equal(created.Order(StringComparer.Ordinal), seen.Order(StringComparer.Ordinal));
+            Assert.Empty(await IdsAsync($"q=充电宝&categoryId={tree.Root}&sort={sort}&page=6&pageSize=5"));
+        }
+    }
+
+    [Fact]
+    public async Task A_created_changed_or_deleted_product_shows_in_search_within_a_second()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var scope = $"categoryId={tree.Root}";
+
+        var id = await CreateAsync(merchandiser.Client, tree.Root, "扫地机器人 Robot Vacuum", "Ecovacs", 199_900);
+        await WaitUntilAsync(async () => (await IdsAsync($"q=机器人&{scope}")).SequenceEqual([id]), Freshness, "the created product");
+
+        var current = await (await merchandiser.Client.GetAsync($"/api/admin/products/{id}")).JsonAsync();
+        var code = current.GetProperty("skus")[0].GetProperty("code").GetString();
+        await (await merchandiser.Client.PutAsJsonAsync($"/api/admin/products/{id}", new
+        {
+            name = "空气净化器 Air Purifier", categoryId = tree.Root, brand = "Midea",
+            skus = new[] { new { code, price = 88_800L, stock = 3 } },
+        })).EnsureStatusAsync(HttpStatusCode.OK);
+        await WaitUntilAsync(async () =>
+        {
+            var answer = await SearchAsync($"q=净化器&{scope}");
+            return answer.GetProperty("total").GetInt32() == 1
+                && answer.GetProperty("items")[0].GetProperty("price").GetInt64() == 88_800
+                && answer.GetProperty("items")[0].GetProperty("brand").GetString() == "Midea";
+        }, Freshness, "the changed product");
+        Assert.Empty(await IdsAsync($"q=机器人&{scope}"));
+
+        await (await merchandiser.Client.DeleteAsync($"/api/admin/products/{id}")).EnsureStatusAsync(HttpStatusCode.NoContent);
+        await WaitUntilAsync(async () => (await SearchAsync(scope)).GetProperty("total").GetInt32() == 0, Freshness, "the deleted product gone");
+        Assert.Empty(await SuggestAsync("空气净化器 air"));
+    }
+
+    [Theory]
+    [InlineData("\"")]
+    [InlineData("\"unclosed phrase")]
+    [InlineData(":")]
+    [InlineData("name:手机")]
+    [InlineData("*")]
+    [InlineData("手*")]
+    [InlineData("?")]
+    [InlineData("AND(")]
+    [InlineData("OR NOT AND")]
+    [InlineData("(((")]
+    [InlineData("\\")]
+    [InlineData("[1 TO 5]")]
+    [InlineData("~2^3")]
+    [InlineData("   ")]
+    [InlineData("'; DROP TABLE products; --")]
+    public async Task Query_syntax_in_the_text_is_only_text(string text)
+    {
+        using var client = factory.CreateClient();
+        var answer = await (await client.GetAsync($"/api/search?q={Uri.EscapeDataString(text)}")).JsonAsync();
+        Assert.True(answer.GetProperty("total").GetInt32() >= 0);
+        var suggestions = await (await client.GetAsync($"/api/search/suggest?q={Uri.EscapeDataString(text)}")).JsonAsync();
+        Assert.Equal(JsonValueKind.Array, suggestions.GetProperty("suggestions").ValueKind);
+    }
+
+    [Fact]
+    public async Task Syntax_characters_around_real_words_still_find_them()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var id = await CreateAsync(merchandiser.Client, tree.Root, "华为手机 Mate", "Huawei", 599_900);
+        await WaitForTotalAsync($"categoryId={tree.Root}", 1);
+
+        foreach (var text in new[] { "\"手机\"", "手机:", "(手机", "mate*", "华为:mate", "+mate -", "~手机^" })
+        {
+            var found = await IdsAsync($"q={Uri.EscapeDataString(text)}&categoryId={tree.Root}");
+            Assert.True(found.SequenceEqual([id]), $"q={text} found {found.Count}");
+        }
+        // Nothing but punctuation matches nothing, rather than everything.
+        Assert.Empty(await IdsAsync($"q={Uri.EscapeDataString("\"*:(")}&categoryId={tree.Root}"));
+        // No text at all browses: every product of the category.
+        Assert.Equal([id], await IdsAsync($"q=&categoryId={tree.Root}"));
+    }
+
+    [Fact]
+    public async Task Invalid_parameters_answer_400_with_the_field_named()
+    {
+        using var client = factory.CreateClient();
+        var tooLong = new string('手', 201);
+        var problem = await (await client.GetAsync($"/api/search?q={tooLong}")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.True(problem.GetProperty("errors").TryGetProperty("q", out _));
+        await (await client.GetAsync($"/api/search/suggest?q={tooLong}")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        // 200 characters are still a query.
+        await (await client.GetAsync($"/api/search?q={new string('手', 200)}")).JsonAsync();
+
+        foreach (var (query, field) in new[]
+        {
+            ("sort=cheapest", "sort"), ("categoryId=not-an-id", "categoryId"), ("priceMin=abc", "priceMin"), ("priceMin=-1", "priceMin"),
+            ("priceMax=1.5", "priceMax"), ("priceMin=500&priceMax=100", "priceMax"), ($"brand={new string('b', 65)}", "brand"),
+            ("q=%01", "q"),
+        })
+        {
+            problem = await (await client.GetAsync($"/api/search?{query}")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{query} should name {field}");
+        }
+    }
+
+    [Fact]
+    public async Task Suggestions_complete_a_prefix_with_product_names_best_sellers_first()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var tag = string.Concat(Guid.NewGuid().ToString("N")[..10].Select(c => (char)('a' + (c % 26))));
+        var low = await CreateAsync(merchandiser.Client, tree.Root, $"{tag}lamp 台灯", "Brand", 5_000);
+        var high = await CreateAsync(merchandiser.Client, tree.Root, $"{tag}light 灯带", "Brand", 5_000);
+        await CreateAsync(merchandiser.Client, tree.Root, "Unrelated 无关", "Brand", 5_000);
+        await WaitForTotalAsync($"categoryId={tree.Root}", 3);
+        await SetSalesAsync(high, 50);
+        await SetSalesAsync(low, 5);
+        var operatorUser = await factory.NewUserAsync("operator");
+        await (await operatorUser.Client.PostAsync("/api/admin/search/rebuild", null)).EnsureStatusAsync(HttpStatusCode.OK);
+
+        Assert.Equal([$"{tag}light 灯带", $"{tag}lamp 台灯"], await SuggestAsync(tag.ToUpperInvariant()));
+        Assert.Equal([$"{tag}lamp 台灯"], await SuggestAsync($"{tag}la"));
+        Assert.Empty(await SuggestAsync(""));
+    }
+
+    [Fact]
+    public async Task Internal_search_is_for_merchandisers_and_rebuild_for_operators()
+    {
+        using var anonymous = factory.CreateClient();
+        var buyer = await factory.NewUserAsync();
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+
+        await (await anonymous.GetAsync("/api/admin/search")).ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        await (await buyer.Client.GetAsync("/api/admin/search")).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await (await merchandiser.Client.GetAsync("/api/admin/search")).JsonAsync();
+
+        await (await anonymous.PostAsync("/api/admin/search/rebuild", null)).ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        await (await merchandiser.Client.PostAsync("/api/admin/search/rebuild", null)).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task A_rebuild_swaps_in_a_new_index_while_search_keeps_answering()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await CreateAsync(merchandiser.Client, tree.Root, $"积木 Blocks {i}", "LEGO", 10_000 + i));
+        }
+        await WaitForTotalAsync($"categoryId={tree.Root}", 5);
+        var operatorUser = await factory.NewUserAsync("operator");
+
+        using var stop = new CancellationTokenSource();
+        using var client = factory.CreateClient();
+        var answers = 0;
+        var readers = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // Every answer during the rebuild is complete: never an error, never a partial index.
+                Assert.Equal(ids, await IdsAsync($"categoryId={tree.Root}&sort=price_asc", client));
+                answers++;
+            }
+        });
+        for (var i = 0; i < 3; i++)
+        {
+            await (await operatorUser.Client.PostAsync("/api/admin/search/rebuild", null)).JsonAsync();
+        }
+        await stop.CancelAsync();
+        await readers;
+        Assert.True(answers > 0);
+
+        // Changes keep flowing into the index that was swapped in.
+        var added = await CreateAsync(merchandiser.Client, tree.Root, "积木 Blocks new", "LEGO", 20_000);
+        await WaitUntilAsync(async () => (await IdsAsync($"categoryId={tree.Root}&sort=price_asc")).SequenceEqual([.. ids, added]), Freshness, "a product added after the rebuild");
+    }
+
+    private sealed record CategoryTree(string Root, string Left, string Right);
+
+    /// <summary>A root with two children, created in the store (categories have no write API yet).</summary>
+    private Task<CategoryTree> CategoryTreeAsync(string name = "测试 Test") => factory.WithScopeAsync(async services =>
+    {
+        var db = services.GetRequiredService<CatalogDbContext>();
+        var root = Category.Create(Guid.CreateVersion7(), null, name, 0);
+        var left = Category.Create(Guid.CreateVersion7(), root, $"{name} 左 Left", 0);
+        var right = Category.Create(Guid.CreateVersion7(), root, $"{name} 右 Right", 1);
+        db.Categories.AddRange(root, left, right);
+        await db.SaveChangesAsync();
+        return new CategoryTree(root.Id.ToString(), left.Id.ToString(), right.Id.ToString());
+    });
+
+    private Task<int> SetSalesAsync(string productId, long sales) => factory.WithScopeAsync(async services =>
+    {
+        var id = Guid.Parse(productId);
+        return await services.GetRequiredService<CatalogDbContext>().Products.Where(p => p.Id == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Sales, sales));
+    });
+
+    private static async Task<string> CreateAsync(
+        HttpClient merchandiser, string categoryId, string name, string brand, long price, int stock = 10, string description = "")
+    {
+        var created = await merchandiser.CreateProductAsync(new
+        {
+            name, description, categoryId, brand,
+            skus = new[] { new { code = $"S-{Guid.NewGuid():N}", price, stock, attributes = new Dictionary<string, string> { ["颜色 Color"] = "黑色 Black" } } },
+        });
+        return created.GetProperty("id").GetString()!;
+    }
+
+    private async Task<JsonElement> SearchAsync(string query, HttpClient? client = null)
+    {
+        using var own = client is null ? factory.CreateClient() : null;
+        return await (await (client ?? own!).GetAsync($"/api/search?{query}")).JsonAsync();
+    }
+
+    private async Task<List<string>> IdsAsync(string query, HttpClient? client = null) =>
+        [.. (await SearchAsync(query, client)).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!)];
+
+    private async Task<List<string>> SuggestAsync(string prefix)
+    {
+        using var client = factory.CreateClient();
+        var answer = await (await client.GetAsync($"/api/search/suggest?q={Uri.EscapeDataString(prefix)}")).JsonAsync();
+        return [.. answer.GetProperty("suggestions").EnumerateArray().Select(s => s.GetString()!)];
+    }
+
+    private static List<(string Value, int Count)> Facet(JsonElement answer, string name) =>
+        [.. answer.GetProperty("facets").GetProperty(name).EnumerateArray().Select(f => (f.GetProperty("value").GetString()!, f.GetProperty("count").GetInt32()))];
+
+    private Task WaitForTotalAsync(string query, int total) =>
+        WaitUntilAsync(async () => (await SearchAsync(query)).GetProperty("total").GetInt32() == total, Settle, $"{total} products for {query}");
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < within, $"Search did not show {what} within {within.TotalSeconds} s.");
+            await Task.Delay(20);
+        }
+    }
+}
