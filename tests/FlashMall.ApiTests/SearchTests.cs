@@ -196,6 +196,34 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Empty(await SuggestAsync("空气净化器 air"));
     }
 
+    [Fact]
+    public async Task Stock_taken_by_an_order_and_given_back_by_its_cancel_reaches_internal_search_within_a_second()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        var created = await merchandiser.Client.CreateProductAsync(new
+        {
+            name = "电饭煲 Rice Cooker", description = "", categoryId = tree.Root, brand = "Midea",
+            skus = new[] { new { code = $"S-{Guid.NewGuid():N}", price = 29_900L, stock = 10 } },
+        });
+        var skuId = created.GetProperty("skus")[0].GetProperty("id").GetString();
+        await WaitForTotalAsync($"categoryId={tree.Root}", 1);
+
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var placed = await (await buyer.PostAsJsonAsync("/api/orders", new
+        {
+            items = new[] { new { skuId, quantity = 3 } },
+            address = new { name = "张三", phone = "13800138000", line1 = "人民路 1 号", city = "上海", region = "上海市" },
+        })).JsonAsync(HttpStatusCode.Created);
+        await WaitUntilAsync(async () => await AdminStockAsync(merchandiser.Client, tree.Root) == 7, Freshness, "stock 7 after the order");
+
+        await (await buyer.PostAsync($"/api/orders/{placed.GetProperty("orderId").GetString()}/cancel", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await WaitUntilAsync(async () => await AdminStockAsync(merchandiser.Client, tree.Root) == 10, Freshness, "stock 10 after the cancel");
+    }
+
+    private static async Task<int> AdminStockAsync(HttpClient merchandiser, string categoryId) =>
+        (await (await merchandiser.GetAsync($"/api/admin/search?categoryId={categoryId}")).JsonAsync()).GetProperty("items")[0].GetProperty("stock").GetInt32();
+
     [Theory]
     [InlineData("\"")]
     [InlineData("\"unclosed phrase")]
