@@ -7,9 +7,9 @@
 #                              FLASHMALL_TEST_* variables set (no build, no tests),
 #                              stop the servers; e.g. ./test.sh --exec bench/outbox.sh
 #
-# It installs PostgreSQL, Redis and RabbitMQ from Debian's packages when they are
-# missing, starts a throwaway PostgreSQL, Redis, Redis Cluster (three masters, no
-# replicas) and RabbitMQ on free loopback ports in a temp dir, builds FlashMall.slnx
+# It installs PostgreSQL, Redis, RabbitMQ and Sphinx from Debian's packages when they
+# are missing, starts a throwaway PostgreSQL, Redis, Redis Cluster (three masters, no
+# replicas), RabbitMQ and Sphinx searchd on free loopback ports in a temp dir, builds FlashMall.slnx
 # once (Release), runs each tests/*/*.csproj once and tests/FlashMall.ApiTests
 # twice (SQLite, then PostgreSQL + Redis + Redis Cluster + RabbitMQ; the RabbitMQ
 # transport's contract tests run in both), stops the servers, removes the temp
@@ -19,6 +19,8 @@
 # The PostgreSQL run and --exec get FLASHMALL_TEST_REDIS (standalone) and
 # FLASHMALL_TEST_REDIS_CLUSTER (host:port,host:port,host:port); the SQLite run gets
 # neither. (A test that restarts Redis starts a private redis-server of its own.)
+# The PostgreSQL run and --exec also get FLASHMALL_TEST_SPHINX (a MySqlConnector
+# connection string to searchd's SphinxQL listener, real-time index "products").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -130,6 +132,7 @@ TMP=""
 PGBIN=""
 PGDIR="" PGDATA=""
 RDIR=""
+SXDIR=""            # Sphinx searchd: config, index, pid, logs
 RCDIR=""             # Redis Cluster: one dir per node, $RCDIR/1 .. $RCDIR/3
 MQDIR=""             # RabbitMQ: data, logs and its start/stop/restart scripts
 MQ_NODE=""
@@ -225,6 +228,20 @@ stop_redis_cluster() { # the three nodes at once
   wait "${stoppers[@]}" 2>/dev/null || true
 }
 
+stop_sphinx() {
+  [[ -n "$SXDIR" && -f "$SXDIR/searchd.pid" ]] || return 0
+  local pid i
+  pid="$(cat "$SXDIR/searchd.pid" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    running "$pid" || return 0
+    sleep 0.1
+  done
+  warn "Sphinx searchd (pid $pid) did not stop: killing it"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
 stop_rabbitmq() {
   [[ -n "$MQDIR" && -x "$MQDIR/stop.sh" ]] || return 0
   timeout 90 "$MQDIR/stop.sh" >>"$TMP/rabbitmq-stop.log" 2>&1 || warn "RabbitMQ did not stop cleanly"
@@ -245,6 +262,7 @@ sweep_leftovers() {
     done
   fi
   [[ -n "$MQ_NODE" ]] && pids+=" $(pgrep -f -- "-s?name $MQ_NODE( |\$)" || true)"
+  [[ -n "$SXDIR" ]] && pids+=" $(pgrep -f -- "searchd --config $SXDIR/" || true)"
   pids="${pids//$'\n'/ }"
   if [[ -n "${pids// /}" ]]; then
     warn "killing leftover server processes:$pids"
@@ -270,6 +288,7 @@ stop_servers() {
   local mq_stopper=$!
   stop_redis_cluster &
   local cluster_stopper=$!
+  stop_sphinx
   stop_redis
   wait "$pg_stopper" 2>/dev/null || true
   wait "$mq_stopper" 2>/dev/null || true
@@ -302,8 +321,8 @@ tmp_base="${TMPDIR:-/tmp}"
 ((${#tmp_base} <= 60)) || tmp_base=/tmp
 TMP="$(mktemp -d "$tmp_base/flashmall-test.XXXXXX")"
 PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; RDIR="$TMP/redis"; MQDIR="$TMP/rabbitmq"
-RCDIR="$TMP/redis-cluster"
-mkdir -p "$PGDIR" "$RDIR" "$RCDIR"/{1,2,3} "$MQDIR" "$TMP/runs"
+RCDIR="$TMP/redis-cluster"; SXDIR="$TMP/sphinx"
+mkdir -p "$PGDIR" "$RDIR" "$RCDIR"/{1,2,3} "$MQDIR" "$SXDIR" "$TMP/runs"
 
 # -------------------------------------------------------------- packages --
 
@@ -313,6 +332,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [[ -n "$(find_pg_bin)" ]] || missing+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+command -v searchd >/dev/null 2>&1 || missing+=(sphinxsearch)
 if ((${#missing[@]})); then
   if ((EUID != 0)); then
     die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"
@@ -347,6 +367,7 @@ PGBIN="$(find_pg_bin)"
 command -v redis-server >/dev/null 2>&1 || die "redis-server not found"
 command -v redis-cli >/dev/null 2>&1 || die "redis-cli not found"
 command -v rabbitmq-server >/dev/null 2>&1 || die "rabbitmq-server not found"
+command -v searchd >/dev/null 2>&1 || die "searchd (sphinxsearch) not found"
 if ((EUID != 0)) && [[ "$(id -un)" != rabbitmq ]]; then
   die "RabbitMQ's Debian scripts run only as root or as the rabbitmq user: run $0 as root"
 fi
@@ -361,6 +382,7 @@ pick_port; PG_PORT=$PICKED_PORT
 pick_port; REDIS_PORT=$PICKED_PORT
 pick_port; MQ_PORT=$PICKED_PORT
 pick_port; MQ_DIST_PORT=$PICKED_PORT
+pick_port; SPHINX_PORT=$PICKED_PORT
 # Redis Cluster: a client port and a cluster bus port per node (the bus's default,
 # port + 10000, may lie in the ephemeral range or above 65535).
 RC_PORTS=() RC_BUS_PORTS=()
@@ -582,6 +604,29 @@ cluster_start() {
   for n in 1 2 3; do show_file "Redis Cluster node $n log" "$RCDIR/$n/redis.log"; done
   die "the Redis Cluster (${nodes[*]}) did not reach cluster_state:ok within ${WAIT_SECONDS}s"
 }
+# Sphinx searchd (FLASHMALL_TEST_SPHINX): one real-time index, the one the Search
+# module's SphinxQL adapter writes (deploy/sphinx/sphinx.conf.example describes it).
+sphinx_start() {
+  local i
+  sed -e "s|@DIR@|$SXDIR|g" -e "s|@PORT@|$SPHINX_PORT|g" deploy/sphinx/sphinx.conf.example >"$SXDIR/sphinx.conf"
+  mkdir -p "$SXDIR/binlog"
+  (cd "$SXDIR" && searchd --config "$SXDIR/sphinx.conf") >"$SXDIR/start.log" 2>&1 || return 1
+  for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+    # searchd prints "listening" and may still exit on a bad index definition: wait for the pid too
+    if port_listening "$SPHINX_PORT" && [[ -f "$SXDIR/searchd.pid" ]] && running "$(cat "$SXDIR/searchd.pid")"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+if ! sphinx_start; then
+  show_file "searchd output" "$SXDIR/start.log"
+  show_file "searchd log" "$SXDIR/searchd.log"
+  die "Sphinx searchd did not listen on 127.0.0.1:$SPHINX_PORT within ${WAIT_SECONDS}s"
+fi
+log "Sphinx searchd ready on 127.0.0.1:$SPHINX_PORT ($(searchd --help 2>/dev/null | head -n 1 | grep -o 'Sphinx [0-9.a-z-]*' || echo Sphinx))"
+
 t_cluster=$(now_ms)
 cluster_start
 REDIS_CLUSTER="127.0.0.1:${RC_PORTS[0]},127.0.0.1:${RC_PORTS[1]},127.0.0.1:${RC_PORTS[2]}"
@@ -612,6 +657,7 @@ log "servers started in $(fmt_ms $(($(now_ms) - t_servers)))"
 PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Username=$PG_ROLE;Password=$PG_PASSWORD;Database=$PG_DB"
 REDIS_CONN="127.0.0.1:$REDIS_PORT"
 MQ_URI="amqp://guest:guest@127.0.0.1:$MQ_PORT/"
+SPHINX_CONN="Server=127.0.0.1;Port=$SPHINX_PORT;SslMode=None;Connection Reset=false"
 
 
 # ---------------------------------------------------------- build / test --
@@ -633,7 +679,8 @@ if ((${#EXEC[@]})); then
   exec_rc=0
   run_step "$TMP/runs/exec.log" env FLASHMALL_TEST_POSTGRES="$PG_CONN" FLASHMALL_TEST_REDIS="$REDIS_CONN" \
     FLASHMALL_TEST_REDIS_CLUSTER="$REDIS_CLUSTER" \
-    FLASHMALL_TEST_RABBITMQ="$MQ_URI" FLASHMALL_TEST_RABBITMQ_RESTART="$MQDIR/restart.sh" "${EXEC[@]}" || exec_rc=$?
+    FLASHMALL_TEST_RABBITMQ="$MQ_URI" FLASHMALL_TEST_RABBITMQ_RESTART="$MQDIR/restart.sh" \
+    FLASHMALL_TEST_SPHINX="$SPHINX_CONN" "${EXEC[@]}" || exec_rc=$?
   exit "$exec_rc"
 fi
 
@@ -657,7 +704,7 @@ fi
 FILTER_ARGS=()
 [[ -n "$FILTER" ]] && FILTER_ARGS=(--filter "$FILTER")
 CLEAN_ENV=(env -u FLASHMALL_TEST_PROVIDER -u FLASHMALL_TEST_POSTGRES -u FLASHMALL_TEST_REDIS
-           -u FLASHMALL_TEST_REDIS_CLUSTER
+           -u FLASHMALL_TEST_REDIS_CLUSTER -u FLASHMALL_TEST_SPHINX
            -u FLASHMALL_TEST_RABBITMQ -u FLASHMALL_TEST_RABBITMQ_RESTART)
 MQ_ENV="FLASHMALL_TEST_RABBITMQ=$MQ_URI|FLASHMALL_TEST_RABBITMQ_RESTART=$MQDIR/restart.sh"
 REDIS_ENV="FLASHMALL_TEST_REDIS=$REDIS_CONN|FLASHMALL_TEST_REDIS_CLUSTER=$REDIS_CLUSTER"
@@ -675,7 +722,7 @@ shopt -u nullglob
 if [[ -f "$API_TESTS" ]]; then
   add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite|$MQ_ENV"
   add_run "ApiTests[Postgres]" "$API_TESTS" \
-    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|$REDIS_ENV|$MQ_ENV"
+    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|$REDIS_ENV|$MQ_ENV|FLASHMALL_TEST_SPHINX=$SPHINX_CONN"
 else
   log "$API_TESTS not found: skipping the API test runs"
 fi

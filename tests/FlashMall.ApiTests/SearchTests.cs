@@ -16,15 +16,34 @@ namespace FlashMall.ApiTests;
 /// merchandisers' view and the operators' rebuild. Each test works in categories of its own, so
 /// the products other tests add never change its answers.
 /// </summary>
-public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashMallFactory>
+public sealed class SearchTests(SearchFactories factories) : IClassFixture<SearchFactories>
 {
+    /// <summary>Every scenario runs on each adapter: Lucene always, Sphinx when test.sh started one (the PostgreSQL run).</summary>
+    public static TheoryData<string> Engines => [.. SearchFactories.Engines];
+
+    public static TheoryData<string, string> HostileTexts => HostileTextList.SelectMany(text => SearchFactories.Engines.Select(engine => (engine, text)))
+        .Aggregate(new TheoryData<string, string>(), (data, row) => { data.Add(row.engine, row.text); return data; });
+
+    private static readonly string[] HostileTextList =
+    [
+        "\"", "\"unclosed phrase", ":", "name:手机", "*", "手*", "?", "AND(", "OR NOT AND", "(((", "\\", "[1 TO 5]", "~2^3", "   ",
+        "'; DROP TABLE products; --", "@name 手机", "\\'", "MATCH('x')", "-", "!", "|", "^$", "=<>", "/1", "ZONE:(h1)",
+    ];
+
+    /// <summary>The node the running test talks to (xunit makes a new instance of this class per test).</summary>
+    private FlashMallFactory factory = null!;
+
+    private void Use(string engine) => factory = factories.For(engine);
+
     private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
     /// <summary>Setting up: a test's products reach the index through the outbox (far sooner than this).</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(15);
 
-    [Fact]
-    public async Task Chinese_words_are_segmented_and_English_words_match_any_form()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Chinese_words_are_segmented_and_English_words_match_any_form(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var category = await CategoryTreeAsync("数码 Digital");
         var phone = await CreateAsync(merchandiser.Client, category.Root, "华为手机 Mate", "Huawei", 599_900);
@@ -44,9 +63,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Equal([keyboard], await IdsAsync($"q=keychron&categoryId={category.Root}"));
     }
 
-    [Fact]
-    public async Task A_word_in_the_name_ranks_above_the_same_word_in_the_description()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task A_word_in_the_name_ranks_above_the_same_word_in_the_description(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var category = await CategoryTreeAsync();
         var inDescription = await CreateAsync(merchandiser.Client, category.Root, "运动水壶 Sports Bottle", "Brand", 3_900, description: "蓝牙 连接 bluetooth");
@@ -57,9 +78,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Equal([inName, inDescription], await IdsAsync($"q=bluetooth&categoryId={category.Root}&sort=relevance"));
     }
 
-    [Fact]
-    public async Task Category_filter_covers_the_subtree_and_facets_count_every_match()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Category_filter_covers_the_subtree_and_facets_count_every_match(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var a1 = await CreateAsync(merchandiser.Client, tree.Left, "茶叶 Green Tea A", "Alpha", 1_000);
@@ -93,9 +116,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.False(item.TryGetProperty("stock", out _));
     }
 
-    [Fact]
-    public async Task Every_sort_orders_the_matches_and_ties_keep_one_order()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Every_sort_orders_the_matches_and_ties_keep_one_order(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var cheap = await CreateAsync(merchandiser.Client, tree.Root, "咖啡 Coffee Cheap", "Brand", 1_000, stock: 5);
@@ -136,9 +161,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         await (await factory.CreateClient().GetAsync($"/api/search?{scope}&sort=stock")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
     }
 
-    [Fact]
-    public async Task Paging_returns_every_match_exactly_once_in_every_sort()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Paging_returns_every_match_exactly_once_in_every_sort(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var created = new List<string>();
@@ -165,9 +192,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         }
     }
 
-    [Fact]
-    public async Task A_created_changed_or_deleted_product_shows_in_search_within_a_second()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task A_created_changed_or_deleted_product_shows_in_search_within_a_second(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var scope = $"categoryId={tree.Root}";
@@ -196,9 +225,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Empty(await SuggestAsync("空气净化器 air"));
     }
 
-    [Fact]
-    public async Task Stock_taken_by_an_order_and_given_back_by_its_cancel_reaches_internal_search_within_a_second()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Stock_taken_by_an_order_and_given_back_by_its_cancel_reaches_internal_search_within_a_second(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var created = await merchandiser.Client.CreateProductAsync(new
@@ -225,23 +256,10 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         (await (await merchandiser.GetAsync($"/api/admin/search?categoryId={categoryId}")).JsonAsync()).GetProperty("items")[0].GetProperty("stock").GetInt32();
 
     [Theory]
-    [InlineData("\"")]
-    [InlineData("\"unclosed phrase")]
-    [InlineData(":")]
-    [InlineData("name:手机")]
-    [InlineData("*")]
-    [InlineData("手*")]
-    [InlineData("?")]
-    [InlineData("AND(")]
-    [InlineData("OR NOT AND")]
-    [InlineData("(((")]
-    [InlineData("\\")]
-    [InlineData("[1 TO 5]")]
-    [InlineData("~2^3")]
-    [InlineData("   ")]
-    [InlineData("'; DROP TABLE products; --")]
-    public async Task Query_syntax_in_the_text_is_only_text(string text)
+    [MemberData(nameof(HostileTexts))]
+    public async Task Query_syntax_in_the_text_is_only_text(string engine, string text)
     {
+        Use(engine);
         using var client = factory.CreateClient();
         var answer = await (await client.GetAsync($"/api/search?q={Uri.EscapeDataString(text)}")).JsonAsync();
         Assert.True(answer.GetProperty("total").GetInt32() >= 0);
@@ -249,9 +267,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Equal(JsonValueKind.Array, suggestions.GetProperty("suggestions").ValueKind);
     }
 
-    [Fact]
-    public async Task Syntax_characters_around_real_words_still_find_them()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Syntax_characters_around_real_words_still_find_them(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var id = await CreateAsync(merchandiser.Client, tree.Root, "华为手机 Mate", "Huawei", 599_900);
@@ -268,9 +288,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Equal([id], await IdsAsync($"q=&categoryId={tree.Root}"));
     }
 
-    [Fact]
-    public async Task Invalid_parameters_answer_400_with_the_field_named()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Invalid_parameters_answer_400_with_the_field_named(string engine)
     {
+        Use(engine);
         using var client = factory.CreateClient();
         var tooLong = new string('手', 201);
         var problem = await (await client.GetAsync($"/api/search?q={tooLong}")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
@@ -291,9 +313,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         }
     }
 
-    [Fact]
-    public async Task Suggestions_complete_a_prefix_with_product_names_best_sellers_first()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Suggestions_complete_a_prefix_with_product_names_best_sellers_first(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var tag = string.Concat(Guid.NewGuid().ToString("N")[..10].Select(c => (char)('a' + (c % 26))));
@@ -311,9 +335,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Empty(await SuggestAsync(""));
     }
 
-    [Fact]
-    public async Task Internal_search_is_for_merchandisers_and_rebuild_for_operators()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Internal_search_is_for_merchandisers_and_rebuild_for_operators(string engine)
     {
+        Use(engine);
         using var anonymous = factory.CreateClient();
         var buyer = await factory.NewUserAsync();
         var merchandiser = await factory.NewUserAsync("merchandiser");
@@ -326,9 +352,11 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
         await (await merchandiser.Client.PostAsync("/api/admin/search/rebuild", null)).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
     }
 
-    [Fact]
-    public async Task A_rebuild_swaps_in_a_new_index_while_search_keeps_answering()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task A_rebuild_swaps_in_a_new_index_while_search_keeps_answering(string engine)
     {
+        Use(engine);
         var merchandiser = await factory.NewUserAsync("merchandiser");
         var tree = await CategoryTreeAsync();
         var ids = new List<string>();
@@ -426,5 +454,54 @@ public sealed class SearchTests(FlashMallFactory factory) : IClassFixture<FlashM
             Assert.True(watch.Elapsed < within, $"Search did not show {what} within {within.TotalSeconds} s.");
             await Task.Delay(20);
         }
+    }
+}
+
+/// <summary>One node per adapter, shared by the scenarios of <see cref="SearchTests"/>.</summary>
+public sealed class SearchFactories : IAsyncLifetime, IDisposable
+{
+    public const string Lucene = "Lucene";
+    public const string Sphinx = "Sphinx";
+
+    public static IEnumerable<string> Engines => TestEnvironment.Sphinx is null ? [Lucene] : [Lucene, Sphinx];
+
+    private readonly FlashMallFactory _lucene = new();
+    private readonly SphinxSearchFactory? _sphinx = TestEnvironment.Sphinx is null ? null : new();
+
+    public FlashMallFactory For(string engine) => engine == Sphinx ? _sphinx ?? throw new InvalidOperationException("No Sphinx server in this run.") : _lucene;
+
+    public async Task InitializeAsync()
+    {
+        await ((IAsyncLifetime)_lucene).InitializeAsync();
+        if (_sphinx is not null)
+        {
+            await ((IAsyncLifetime)_sphinx).InitializeAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        _lucene.Dispose();
+        _sphinx?.Dispose();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await ((IAsyncLifetime)_lucene).DisposeAsync();
+        if (_sphinx is not null)
+        {
+            await ((IAsyncLifetime)_sphinx).DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A node whose search engine is the Sphinx searchd test.sh started (its real-time index is shared by the run: tests keep to their own categories).</summary>
+public sealed class SphinxSearchFactory : FlashMallFactory
+{
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Settings["Search:Engine"] = "Sphinx";
+        Settings["ConnectionStrings:Search"] = TestEnvironment.Sphinx;
     }
 }

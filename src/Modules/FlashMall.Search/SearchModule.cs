@@ -7,7 +7,9 @@ using FlashMall.Search.Endpoints;
 using FlashMall.Search.Indexing;
 using FlashMall.Search.Lucene;
 using FlashMall.Search.Persistence;
+using FlashMall.Search.Sphinx;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -17,7 +19,8 @@ namespace FlashMall.Search;
 /// <summary>
 /// Search: the product index behind shoppers' search, suggestions and merchandisers' internal
 /// search, kept fresh by the catalog's product events (through the outbox) and rebuilt on demand.
-/// The index is a port (<see cref="ISearchIndex"/>); the embedded adapter is Lucene.NET on local disk.
+/// The index is a port (<see cref="ISearchIndex"/>): Lucene.NET on local disk (embedded default) or
+/// a Sphinx server over SphinxQL (<c>Search:Engine=Sphinx</c>).
 /// </summary>
 public static class SearchModule
 {
@@ -25,10 +28,18 @@ public static class SearchModule
     {
         var services = builder.Services;
         builder.AddModuleDbContext<SearchDbContext, SearchSqliteDbContext, SearchPostgresDbContext>(SearchDbContext.Schema);
-        services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.SectionName).ValidateOnStart();
+        services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.SectionName)
+            .PostConfigure(o => o.ConnectionString ??= builder.Configuration.GetConnectionString("Search")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SearchOptions>, SearchOptionsValidator>();
 
-        services.AddSingleton<ISearchIndex, LuceneSearchIndex>();
+        if (string.Equals(builder.Configuration[$"{SearchOptions.SectionName}:Engine"], SearchOptions.SphinxEngine, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<ISearchIndex, SphinxSearchIndex>();
+        }
+        else
+        {
+            services.AddSingleton<ISearchIndex, LuceneSearchIndex>();
+        }
         services.AddSingleton<CatalogReader>();
         services.AddIntegrationEventConsumer<SearchDbContext, ProductChanged, IndexOnProductChanged>(IndexOnProductChanged.Consumer);
         services.AddIntegrationEventConsumer<SearchDbContext, ProductDeleted, RemoveOnProductDeleted>(RemoveOnProductDeleted.Consumer);

@@ -7,9 +7,18 @@ internal sealed class SearchOptions
 {
     public const string SectionName = "Search";
     public const string LuceneEngine = "Lucene";
+    public const string SphinxEngine = "Sphinx";
 
-    /// <summary><c>Lucene</c> (embedded, index on local disk). The SphinxQL adapter is not built yet.</summary>
+    /// <summary><c>Lucene</c> (embedded, index on local disk) or <c>Sphinx</c> (a Sphinx/Manticore server over SphinxQL, <c>ConnectionStrings:Search</c>).</summary>
     public string Engine { get; set; } = LuceneEngine;
+
+    /// <summary><c>ConnectionStrings:Search</c>: MySqlConnector settings for the SphinxQL listener.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The real-time index's name on the Sphinx server.</summary>
+    public string SphinxIndex { get; set; } = "products";
+
+    public bool UsesSphinx => string.Equals(Engine, SphinxEngine, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The Lucene index's folder; empty means <c>Data:Directory</c>/search.</summary>
     public string? Directory { get; set; }
@@ -23,9 +32,17 @@ internal sealed class SearchOptionsValidator : IValidateOptions<SearchOptions>
     public ValidateOptionsResult Validate(string? name, SearchOptions options)
     {
         var failures = new List<string>();
-        if (!string.Equals(options.Engine, SearchOptions.LuceneEngine, StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(options.Engine, SearchOptions.LuceneEngine, StringComparison.OrdinalIgnoreCase) && !options.UsesSphinx)
         {
-            failures.Add($"Search:Engine must be '{SearchOptions.LuceneEngine}' (the SphinxQL adapter is not available yet), not '{options.Engine}'.");
+            failures.Add($"Search:Engine must be '{SearchOptions.LuceneEngine}' or '{SearchOptions.SphinxEngine}', not '{options.Engine}'.");
+        }
+        if (options.UsesSphinx && string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            failures.Add("Search:Engine=Sphinx needs ConnectionStrings:Search (e.g. Server=127.0.0.1;Port=9306;SslMode=None;Connection Reset=false).");
+        }
+        if (string.IsNullOrEmpty(options.SphinxIndex) || options.SphinxIndex.Length > 64 || !options.SphinxIndex.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            failures.Add("Search:SphinxIndex must be 1-64 ASCII letters, digits or underscores.");
         }
         if (options.RebuildBatchSize is < 1 or > 100_000)
         {

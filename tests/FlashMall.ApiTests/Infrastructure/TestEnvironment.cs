@@ -22,6 +22,9 @@ public static class TestEnvironment
     /// <summary>An <c>amqp://</c> URI of the RabbitMQ test.sh started (both runs get it).</summary>
     public static string? RabbitMq => Environment.GetEnvironmentVariable("FLASHMALL_TEST_RABBITMQ") is { Length: > 0 } uri ? uri : null;
 
+    /// <summary>A MySqlConnector connection string to the Sphinx searchd test.sh starts (real-time index <c>products</c>), on the PostgreSQL run.</summary>
+    public static string? Sphinx => UsesPostgres && Environment.GetEnvironmentVariable("FLASHMALL_TEST_SPHINX") is { Length: > 0 } sphinx ? sphinx : null;
+
     /// <summary>A script that restarts that RabbitMQ (stop, start, wait until it is ready).</summary>
     public static string? RabbitMqRestart => Environment.GetEnvironmentVariable("FLASHMALL_TEST_RABBITMQ_RESTART") is { Length: > 0 } script ? script : null;
 }
