@@ -505,3 +505,39 @@ public sealed class SphinxSearchFactory : FlashMallFactory
         Settings["ConnectionStrings:Search"] = TestEnvironment.Sphinx;
     }
 }
+
+/// <summary>A node whose search engine does not answer (nothing listens on its port): search is refused with a code, the shop keeps working.</summary>
+public sealed class SearchEngineDownTests(SearchEngineDownTests.UnreachableSphinxFactory factory) : IClassFixture<SearchEngineDownTests.UnreachableSphinxFactory>
+{
+    public sealed class UnreachableSphinxFactory : FlashMallFactory
+    {
+        public override async Task InitializeAsync()
+        {
+            await base.InitializeAsync();
+            var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            Settings["Search:Engine"] = "Sphinx";
+            Settings["ConnectionStrings:Search"] = $"Server=127.0.0.1;Port={port};SslMode=None;Connection Reset=false;Connection Timeout=2";
+        }
+    }
+
+    [Fact]
+    public async Task The_node_starts_and_search_answers_503_search_unavailable_while_the_catalog_still_serves()
+    {
+        using var client = factory.CreateClient();
+        var response = await client.GetAsync("/api/search?q=手机");
+        await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "search_unavailable");
+        Assert.Equal("5", response.Headers.RetryAfter?.ToString());
+        await (await client.GetAsync("/api/search/suggest?q=华为")).ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "search_unavailable");
+
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        await (await merchandiser.Client.GetAsync("/api/admin/search")).ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "search_unavailable");
+        // The catalog does not depend on search: products are created and listed as ever.
+        var category = await factory.CategoryAsync();
+        await merchandiser.Client.CreateProductAsync(CatalogHelpers.ProductBody(category));
+        var list = await (await client.GetAsync($"/api/products?categoryId={category}")).JsonAsync();
+        Assert.Equal(1, list.GetProperty("total").GetInt32());
+    }
+}

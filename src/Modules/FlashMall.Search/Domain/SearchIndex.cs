@@ -27,6 +27,9 @@ internal sealed record SearchResult(IReadOnlyList<SearchHit> Items, int Total, I
 /// <summary>Reads the catalog in id order, a batch at a time (null <c>afterId</c>: from the first).</summary>
 internal delegate Task<IReadOnlyList<SearchableProduct>> CatalogPageReader(Guid? afterId, int limit, CancellationToken cancellationToken);
 
+/// <summary>The search engine cannot be reached (a server down, a network fault): the request is answered 503, never 500.</summary>
+internal sealed class SearchUnavailableException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>What a rebuild did.</summary>
 internal sealed record RebuildReport(int Documents, TimeSpan Elapsed);
 

@@ -28,6 +28,7 @@ internal static class SearchEndpoints
     public const int MaxQueryLength = 200;
     public const int SuggestionCount = 10;
     public const string RebuildRunning = "search_rebuild_running";
+    public const string Unavailable = "search_unavailable";
     /// <summary>As the catalog's: ¥100,000,000.00.</summary>
     private const long MaxPrice = 10_000_000_000;
 
@@ -44,13 +45,28 @@ internal static class SearchEndpoints
 
     public static void MapSearchEndpoints(this IEndpointRouteBuilder routes)
     {
-        var search = routes.MapGroup("/api/search").WithTags("Search");
+        var search = routes.MapGroup("/api/search").WithTags("Search").AddEndpointFilter(AnswerUnavailable);
         search.MapGet("", Search);
         search.MapGet("/suggest", Suggest);
 
-        var admin = routes.MapGroup("/api/admin/search").WithTags("Search admin");
+        var admin = routes.MapGroup("/api/admin/search").WithTags("Search admin").AddEndpointFilter(AnswerUnavailable);
         admin.MapGet("", AdminSearch).RequireAuthorization(Policies.Merchandiser);
         admin.MapPost("/rebuild", Rebuild).RequireAuthorization(Policies.Operator);
+    }
+
+    /// <summary>An engine that does not answer is a 503 with a code and <c>Retry-After</c>, never a 500: the rest of the shop keeps working.</summary>
+    private static async ValueTask<object?> AnswerUnavailable(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (SearchUnavailableException)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, Unavailable, "Search unavailable",
+                "The search engine does not answer; try again shortly.");
+        }
     }
 
     private static async Task<Results<Ok<SearchPage<SearchItem>>, ProblemHttpResult>> Search(

@@ -59,16 +59,27 @@ internal sealed partial class BuildEmptyIndexAtStartup(ISearchIndex index, Catal
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        if (await index.CountAsync(cancellationToken) > 0)
+        try
         {
-            return;
+            if (await index.CountAsync(cancellationToken) > 0)
+            {
+                return;
+            }
+            var report = await index.RebuildAsync(catalog.ReadPageAsync, cancellationToken);
+            if (report is not null)
+            {
+                LogBuilt(logger, report.Documents, (long)report.Elapsed.TotalMilliseconds);
+            }
         }
-        var report = await index.RebuildAsync(catalog.ReadPageAsync, cancellationToken);
-        if (report is not null)
+        catch (SearchUnavailableException ex)
         {
-            LogBuilt(logger, report.Documents, (long)report.Elapsed.TotalMilliseconds);
+            // Search is not core: the node starts and sells; an operator rebuilds once the engine is back.
+            LogEngineDown(logger, ex);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The search engine did not answer at start-up: the index was not checked; POST /api/admin/search/rebuild once it is back")]
+    private static partial void LogEngineDown(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Built the empty search index from the catalog: {Documents} products in {ElapsedMs} ms")]
     private static partial void LogBuilt(ILogger logger, int documents, long elapsedMs);

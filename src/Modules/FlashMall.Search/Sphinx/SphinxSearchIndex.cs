@@ -32,8 +32,16 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
     private async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new MySqlConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch (MySqlException ex)
+        {
+            await connection.DisposeAsync();
+            throw new SearchUnavailableException("The Sphinx server does not answer.", ex);
+        }
     }
 
     public async Task UpsertAsync(IReadOnlyList<SearchableProduct> products, CancellationToken cancellationToken)
