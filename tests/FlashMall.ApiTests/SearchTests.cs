@@ -190,6 +190,10 @@ public sealed class SearchTests(SearchFactories factories) : IClassFixture<Searc
             Assert.Equal(created.Order(StringComparer.Ordinal), seen.Order(StringComparer.Ordinal));
             Assert.Empty(await IdsAsync($"q=充电宝&categoryId={tree.Root}&sort={sort}&page=6&pageSize=5"));
         }
+        // Far past the end (a scraper, a bug): still the total, no items, no error.
+        var deep = await SearchAsync($"q=充电宝&categoryId={tree.Root}&page=10000000&pageSize=100");
+        Assert.Equal(23, deep.GetProperty("total").GetInt32());
+        Assert.Equal(0, deep.GetProperty("items").GetArrayLength());
     }
 
     [Theory]

@@ -22,6 +22,7 @@ namespace FlashMall.Search.Sphinx;
 internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options, ILogger<SphinxSearchIndex> logger) : ISearchIndex, IDisposable
 {
     private const int MaxFacetValues = 50;
+    private const int MaxWindow = 100_000;
     private const string Weights = "field_weights = (name = 5, brand = 3, category_names = 2, attributes = 2, description = 1)";
 
     private readonly string _connectionString = options.Value.ConnectionString ?? "";
@@ -120,11 +121,13 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
         var where = Where(words, query, prefixLast: false);
         await using var connection = await OpenAsync(cancellationToken);
 
+        // Sphinx keeps max_matches rows in memory: a page deeper than any shopper goes is answered with the total and no items.
         var window = query.Skip + query.Take;
+        var (offset, take) = window <= MaxWindow ? (query.Skip, query.Take) : (0, 1);
         var hits = new List<SearchHit>(query.Take);
         await using (var command = Command(connection,
             $"SELECT pid, title, price, image, sales, brand_value, stock, on_sale FROM {_index} {where} ORDER BY {OrderOf(query.Sort)} "
-            + $"LIMIT {query.Skip}, {query.Take} OPTION max_matches = {Math.Max(window, 1000)}, ranker = proximity_bm25, {Weights}"))
+            + $"LIMIT {offset}, {take} OPTION max_matches = {Math.Clamp(window, 1000, MaxWindow)}, ranker = proximity_bm25, {Weights}"))
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -133,6 +136,10 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
                     reader.GetString(3) is { Length: > 0 } image ? image : null, reader.GetInt64(4), reader.GetString(5),
                     (int)reader.GetInt64(6), Convert.ToInt64(reader.GetValue(7), CultureInfo.InvariantCulture) == 1));
             }
+        }
+        if (window > MaxWindow)
+        {
+            hits.Clear();
         }
         var total = await TotalFoundAsync(connection, cancellationToken);
         var categories = await FacetAsync(connection, "category", "category_key", where, cancellationToken);
