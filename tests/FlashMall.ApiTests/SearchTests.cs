@@ -545,3 +545,52 @@ public sealed class SearchEngineDownTests(SearchEngineDownTests.UnreachableSphin
         Assert.Equal(1, list.GetProperty("total").GetInt32());
     }
 }
+
+/// <summary>Sales counted from paid orders reach the index through the outbox: the "sales" sort follows what buyers pay for.</summary>
+public sealed class SearchSalesTests(PaymentsFactory factory) : IClassFixture<PaymentsFactory>
+{
+    [Fact]
+    public async Task Units_of_a_paid_order_count_in_search_sales_within_a_second_of_the_catalog()
+    {
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var category = await factory.CategoryAsync();
+        var quiet = (await merchandiser.Client.CreateProductAsync(CatalogHelpers.ProductBody(category, "无人问津 Quiet"))).GetProperty("id").GetString()!;
+        var created = await merchandiser.Client.CreateProductAsync(CatalogHelpers.ProductBody(category, "畅销 Best Seller"));
+        var sold = created.GetProperty("id").GetString()!;
+        var sku = created.GetProperty("skus")[0].GetProperty("id").GetString();
+        using var anonymous = factory.CreateClient();
+        await LedgerScenarios.EventuallyAsync(async () =>
+            (await (await anonymous.GetAsync($"/api/search?categoryId={category}")).JsonAsync()).GetProperty("total").GetInt32() == 2, "both products indexed");
+
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        {
+            Content = JsonContent.Create(new
+            {
+                items = new[] { new { skuId = sku, quantity = 3 } },
+                address = new { name = "李四", phone = "13800138000", line1 = "长安街 1 号", city = "北京", region = "北京市" },
+            }),
+        };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var orderId = (await (await buyer.SendAsync(request)).JsonAsync(HttpStatusCode.Created)).GetProperty("orderId").GetString()!;
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+        await (await anonymous.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+
+        // The catalog counts the units first; search hears of it through the catalog's outbox.
+        await LedgerScenarios.EventuallyAsync(async () =>
+            (await (await anonymous.GetAsync($"/api/products/{sold}")).JsonAsync()).GetProperty("sales").GetInt64() == 3, "the catalog's sales");
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var answer = await (await anonymous.GetAsync($"/api/search?categoryId={category}&sort=sales")).JsonAsync();
+            var items = answer.GetProperty("items");
+            if (items[0].GetProperty("id").GetString() == sold && items[0].GetProperty("sales").GetInt64() == 3)
+            {
+                Assert.Equal(quiet, items[1].GetProperty("id").GetString());
+                break;
+            }
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), "Search did not show the paid units within 1 s of the catalog.");
+            await Task.Delay(20);
+        }
+    }
+}
