@@ -38,14 +38,14 @@ try
     var options = Options.Create(new SearchOptions { Directory = Path.Combine(folder, "lucene"), ConnectionString = sphinx });
     using (var lucene = new LuceneSearchIndex(options, Options.Create(new DataOptions { Directory = folder }), NullLogger<LuceneSearchIndex>.Instance))
     {
-        var report = await lucene.RebuildAsync(catalog.Page, CancellationToken.None);
+        var report = await lucene.RebuildAsync(new GeneratedCatalog(catalog), CancellationToken.None);
         Console.Error.WriteLine($"Lucene built: {report!.Documents} documents in {report.Elapsed.TotalSeconds:F1} s");
         results.Add(("Lucene.NET (embedded)", $"{report.Elapsed.TotalSeconds:F1} s", await Load.RunAsync(workers, seconds, queries, () => new Engine(lucene))));
     }
     if (sphinx is not null)
     {
         using var index = new SphinxSearchIndex(options, NullLogger<SphinxSearchIndex>.Instance);
-        var report = await index.RebuildAsync(catalog.Page, CancellationToken.None);
+        var report = await index.RebuildAsync(new GeneratedCatalog(catalog), CancellationToken.None);
         Console.Error.WriteLine($"Sphinx built: {report!.Documents} documents in {report.Elapsed.TotalSeconds:F1} s");
         results.Add(("Sphinx 2.2 (SphinxQL)", $"{report.Elapsed.TotalSeconds:F1} s", await Load.RunAsync(workers, seconds, queries, () => new Engine(index))));
     }
@@ -259,9 +259,17 @@ internal static class Catalog
         return products;
     }
 
-    public static Task<IReadOnlyList<SearchableProduct>> Page(this List<SearchableProduct> products, Guid? after, int limit, CancellationToken cancellationToken)
+}
+
+/// <summary>The generated products in id order, as the catalog hands them to a rebuild.</summary>
+internal sealed class GeneratedCatalog(List<SearchableProduct> products) : ICatalogReader
+{
+    public Task<IReadOnlyList<SearchableProduct>> ReadPageAsync(Guid? afterId, int limit, CancellationToken cancellationToken)
     {
-        var from = after is null ? 0 : products.FindIndex(p => p.Id == after) + 1;
+        var from = afterId is null ? 0 : products.FindIndex(p => p.Id == afterId) + 1;
         return Task.FromResult<IReadOnlyList<SearchableProduct>>(products.GetRange(from, Math.Min(limit, products.Count - from)));
     }
+
+    public Task<IReadOnlyList<SearchableProduct>> FindAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<SearchableProduct>>([.. products.Where(p => productIds.Contains(p.Id))]);
 }

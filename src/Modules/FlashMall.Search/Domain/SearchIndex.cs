@@ -24,8 +24,15 @@ internal sealed record FacetCount(string Value, int Count);
 /// <summary>A page of hits, the number of all matches, and the matches counted by leaf category and by brand.</summary>
 internal sealed record SearchResult(IReadOnlyList<SearchHit> Items, int Total, IReadOnlyList<FacetCount> Categories, IReadOnlyList<FacetCount> Brands);
 
-/// <summary>Reads the catalog in id order, a batch at a time (null <c>afterId</c>: from the first).</summary>
-internal delegate Task<IReadOnlyList<SearchableProduct>> CatalogPageReader(Guid? afterId, int limit, CancellationToken cancellationToken);
+/// <summary>The catalog as a rebuild reads it.</summary>
+internal interface ICatalogReader
+{
+    /// <summary>Products in id order, a batch at a time (null <c>afterId</c>: from the first).</summary>
+    Task<IReadOnlyList<SearchableProduct>> ReadPageAsync(Guid? afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Those of <paramref name="productIds"/> the catalog has now.</summary>
+    Task<IReadOnlyList<SearchableProduct>> FindAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken);
+}
 
 /// <summary>The search engine cannot be reached (a server down, a network fault): the request is answered 503, never 500.</summary>
 internal sealed class SearchUnavailableException(string message, Exception inner) : Exception(message, inner);
@@ -56,5 +63,5 @@ internal interface ISearchIndex
     /// Builds a new index from the whole catalog while the current one keeps answering, applies
     /// the changes that arrived meanwhile, and swaps it in. Null when a rebuild is already running.
     /// </summary>
-    Task<RebuildReport?> RebuildAsync(CatalogPageReader readCatalog, CancellationToken cancellationToken);
+    Task<RebuildReport?> RebuildAsync(ICatalogReader catalog, CancellationToken cancellationToken);
 }

@@ -110,7 +110,7 @@ internal static class SearchEndpoints
 
     private static async Task<Results<Ok<RebuildAnswer>, ProblemHttpResult>> Rebuild(ISearchIndex index, CatalogReader catalog, CancellationToken cancellationToken)
     {
-        var report = await index.RebuildAsync(catalog.ReadPageAsync, cancellationToken);
+        var report = await index.RebuildAsync(catalog, cancellationToken);
         return report is null
             ? Problems.Conflict(RebuildRunning, "A rebuild of the search index is already running; the index keeps answering meanwhile.")
             : TypedResults.Ok(new RebuildAnswer(report.Documents, (long)report.Elapsed.TotalMilliseconds));

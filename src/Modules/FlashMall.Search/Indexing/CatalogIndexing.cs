@@ -38,13 +38,19 @@ internal sealed class RemoveOnProductDeleted(ISearchIndex index) : IIntegrationE
     public Task ConsumeAsync(ProductDeleted deleted, CancellationToken cancellationToken) => index.DeleteAsync([deleted.ProductId], cancellationToken);
 }
 
-/// <summary>Reads the whole catalog for a rebuild, each batch in a scope of its own (a short-lived context per batch).</summary>
-internal sealed class CatalogReader(IServiceScopeFactory scopes)
+/// <summary>Reads the catalog for a rebuild, each call in a scope of its own (a short-lived context per batch).</summary>
+internal sealed class CatalogReader(IServiceScopeFactory scopes) : ICatalogReader
 {
     public async Task<IReadOnlyList<SearchableProduct>> ReadPageAsync(Guid? afterId, int limit, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ICatalogSearchSource>().ReadPageAsync(afterId, limit, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<SearchableProduct>> FindAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ICatalogSearchSource>().FindAsync(productIds, cancellationToken);
     }
 }
 
@@ -65,7 +71,7 @@ internal sealed partial class BuildEmptyIndexAtStartup(ISearchIndex index, Catal
             {
                 return;
             }
-            var report = await index.RebuildAsync(catalog.ReadPageAsync, cancellationToken);
+            var report = await index.RebuildAsync(catalog, cancellationToken);
             if (report is not null)
             {
                 LogBuilt(logger, report.Documents, (long)report.Elapsed.TotalMilliseconds);

@@ -135,11 +135,11 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
     /// <summary>Applies a write, commits it (durable before the event that caused it counts as processed) and refreshes the readers.</summary>
     private async Task WriteAsync(Action<IndexWriter> write, CancellationToken cancellationToken)
     {
-        var generation = Current;
+        _ = Current;
         await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            generation = _current!;
+            var generation = _current!;
             write(generation.Writer);
             generation.Writer.Commit();
             generation.Searchers.MaybeRefreshBlocking();
@@ -231,7 +231,7 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
         }
     }
 
-    public async Task<RebuildReport?> RebuildAsync(CatalogPageReader readCatalog, CancellationToken cancellationToken)
+    public async Task<RebuildReport?> RebuildAsync(ICatalogReader catalog, CancellationToken cancellationToken)
     {
         if (!await _rebuildGate.WaitAsync(0, cancellationToken))
         {
@@ -252,7 +252,7 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
             Guid? after = null;
             while (true)
             {
-                var batch = await readCatalog(after, _batchSize, cancellationToken);
+                var batch = await catalog.ReadPageAsync(after, _batchSize, cancellationToken);
                 if (batch.Count == 0)
                 {
                     break;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -29,6 +30,8 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
     private readonly string _index = options.Value.SphinxIndex;
     private readonly int _batchSize = options.Value.RebuildBatchSize;
     private readonly SemaphoreSlim _rebuildGate = new(1, 1);
+    /// <summary>While a rebuild runs: the products this node's consumers wrote, which the rebuild may have overwritten with an older read.</summary>
+    private volatile ConcurrentDictionary<Guid, byte>? _touched;
 
     private async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +56,18 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
         }
         await using var connection = await OpenAsync(cancellationToken);
         await ReplaceAsync(connection, products, cancellationToken);
+        Touch(products.Select(p => p.Id));
+    }
+
+    private void Touch(IEnumerable<Guid> productIds)
+    {
+        if (_touched is { } touched)
+        {
+            foreach (var id in productIds)
+            {
+                touched.TryAdd(id, 0);
+            }
+        }
     }
 
     private async Task ReplaceAsync(MySqlConnection connection, IReadOnlyList<SearchableProduct> products, CancellationToken cancellationToken)
@@ -85,6 +100,7 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
         }
         await using var connection = await OpenAsync(cancellationToken);
         await DeleteKeysAsync(connection, [.. productIds.Select(id => Key(id))], cancellationToken);
+        Touch(productIds);
     }
 
     private async Task DeleteKeysAsync(MySqlConnection connection, IReadOnlyList<long> keys, CancellationToken cancellationToken)
@@ -189,23 +205,28 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
     /// <summary>
     /// Rewrites every catalog product in place (the index keeps answering), then deletes the
     /// documents the catalog no longer has. 2.2 cannot swap one real-time index for another at
-    /// run time, so "build and swap" becomes "overwrite, then remove the rest".
+    /// run time, so "build and swap" becomes "overwrite, then remove the rest". Products this
+    /// node's consumers wrote meanwhile are read again and written last (the rebuild's read of
+    /// them may be older); documents created shortly before the rebuild began are never removed
+    /// as stale (their page may have been read before they were committed).
     /// </summary>
-    public async Task<RebuildReport?> RebuildAsync(CatalogPageReader readCatalog, CancellationToken cancellationToken)
+    public async Task<RebuildReport?> RebuildAsync(ICatalogReader catalog, CancellationToken cancellationToken)
     {
         if (!await _rebuildGate.WaitAsync(0, cancellationToken))
         {
             return null;
         }
+        _touched = new ConcurrentDictionary<Guid, byte>();
         try
         {
             var stopwatch = Stopwatch.StartNew();
+            var keepCreatedAfter = DateTimeOffset.UtcNow.AddMinutes(-1).UtcTicks;
             await using var connection = await OpenAsync(cancellationToken);
             var kept = new HashSet<long>();
             Guid? after = null;
             while (true)
             {
-                var batch = await readCatalog(after, _batchSize, cancellationToken);
+                var batch = await catalog.ReadPageAsync(after, _batchSize, cancellationToken);
                 if (batch.Count == 0)
                 {
                     break;
@@ -218,25 +239,39 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
                 after = batch[^1].Id;
             }
 
+            var touched = _touched.Keys.ToList();
+            if (touched.Count > 0)
+            {
+                var fresh = await catalog.FindAsync(touched, cancellationToken);
+                foreach (var chunk in fresh.Chunk(200))
+                {
+                    await ReplaceAsync(connection, chunk, cancellationToken);
+                }
+                var gone = touched.Except(fresh.Select(p => p.Id)).Select(id => Key(id)).ToList();
+                await DeleteKeysAsync(connection, gone, cancellationToken);
+                kept.UnionWith(fresh.Select(p => Key(p.Id)));
+                kept.ExceptWith(gone);
+            }
+
             var stale = new List<long>();
             long last = 0;
             while (true)
             {
-                var page = new List<long>();
-                await using (var command = Command(connection, $"SELECT id FROM {_index} WHERE id > {last} ORDER BY id ASC LIMIT 1000"))
+                var page = new List<(long Id, long Created)>();
+                await using (var command = Command(connection, $"SELECT id, created FROM {_index} WHERE id > {last} ORDER BY id ASC LIMIT 1000"))
                 {
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                     while (await reader.ReadAsync(cancellationToken))
                     {
-                        page.Add(Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture));
+                        page.Add((Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture)));
                     }
                 }
                 if (page.Count == 0)
                 {
                     break;
                 }
-                stale.AddRange(page.Where(id => !kept.Contains(id)));
-                last = page[^1];
+                stale.AddRange(page.Where(d => !kept.Contains(d.Id) && d.Created < keepCreatedAfter).Select(d => d.Id));
+                last = page[^1].Id;
             }
             await DeleteKeysAsync(connection, stale, cancellationToken);
             LogRebuilt(logger, kept.Count, stale.Count, stopwatch.ElapsedMilliseconds);
@@ -244,6 +279,7 @@ internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options,
         }
         finally
         {
+            _touched = null;
             _rebuildGate.Release();
         }
     }
