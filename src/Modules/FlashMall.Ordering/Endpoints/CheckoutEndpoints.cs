@@ -151,6 +151,7 @@ internal static class CheckoutEndpoints
                 }
                 order.Discounted(discount);
             }
+            var paidInFull = order.PaidInFull();
             db.Orders.Add(order);
             if (fromCart)
             {
@@ -158,6 +159,10 @@ internal static class CheckoutEndpoints
             }
             db.AddIntegrationEvent(order.Id.ToString(), new OrderPlaced(order.Id, buyer,
                 [.. lines.Select(l => new OrderedLine(l.SkuId, l.ProductId, l.Quantity, l.UnitPrice))], order.Total, now), ids, clock);
+            if (paidInFull)
+            {
+                db.AddIntegrationEvent(order.Id.ToString(), new OrderPaid(order.Id, buyer, null, Guid.Empty, OrderPayments.Lines(order), 0, now), ids, clock);
+            }
             await db.SaveChangesAsync(cancellationToken);
             if (owned)
             {
