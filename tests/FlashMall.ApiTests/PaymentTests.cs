@@ -420,6 +420,43 @@ public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<Paymen
         Assert.Equal("pending_payment", await StatusAsync(buyer, paying));
     }
 
+    [Fact]
+    public async Task An_order_that_times_out_gives_back_its_stock_and_its_coupon_once()
+    {
+        var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var template = await (await merchandiser.PostAsJsonAsync("/api/admin/coupon-templates", new
+        {
+            name = "立减10元 Ten off", kind = "amount_off", value = 1_000, minSpend = 0, totalQuantity = 5, perUserLimit = 1,
+            validFrom = DateTimeOffset.UtcNow.AddMinutes(-1), validTo = DateTimeOffset.UtcNow.AddDays(1),
+        })).JsonAsync(HttpStatusCode.Created);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var claim = new HttpRequestMessage(HttpMethod.Post, "/api/coupons/claim") { Content = JsonContent.Create(new { templateId = template.GetProperty("id").GetString() }) };
+        var couponId = (await (await buyer.SendAsync(claim)).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString();
+        var sku = await factory.SkuAsync(merchandiser, 4, 9_900);
+        var placed = await (await buyer.PostAsJsonAsync("/api/orders", new { items = new[] { new { skuId = sku, quantity = 4 } }, couponId, address = Address }))
+            .JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(4 * 9_900 - 1_000, placed.GetProperty("total").GetInt64());
+        Assert.Equal(0, await factory.StockAsync(sku));
+        var orderId = placed.GetProperty("orderId").GetString()!;
+        var past = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.Ordering.Persistence.OrderingDbContext>().Orders
+            .Where(o => o.Id == Guid.Parse(orderId)).ExecuteUpdateAsync(u => u.SetProperty(o => o.PayBefore, past)));
+
+        var admin = await factory.AdminClientAsync();
+        for (var run = 0; run < 2; run++)
+        {
+            await (await admin.PostAsync("/api/admin/jobs/ordering.expire-unpaid/run", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        }
+
+        Assert.Equal("cancelled", await StatusAsync(buyer, orderId));
+        await LedgerScenarios.EventuallyAsync(async () => await factory.StockAsync(sku) == 4, "the stock back");
+        await LedgerScenarios.EventuallyAsync(async () =>
+            (await (await buyer.GetAsync("/api/coupons")).JsonAsync()).GetProperty("items").EnumerateArray()
+                .Any(c => c.GetProperty("couponId").GetString() == couponId && c.GetProperty("status").GetString() == "unused"), "the coupon back");
+        await Task.Delay(300);
+        Assert.Equal(4, await factory.StockAsync(sku));
+    }
+
     private Task<int> InsertPaymentAsync(Guid paymentId, string orderId, long amount, string status, DateTimeOffset updatedAt) => factory.WithScopeAsync(async s =>
     {
         var db = s.GetRequiredService<PaymentsDbContext>();
