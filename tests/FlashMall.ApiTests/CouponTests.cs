@@ -193,3 +193,102 @@ public sealed class CouponTests(FlashMallFactory factory) : IClassFixture<FlashM
         Assert.Equal(18_000, (await (await CheckoutAsync(buyer, dear, 1, second)).JsonAsync(HttpStatusCode.Created)).GetProperty("total").GetInt64());
     }
 }
+
+/// <summary>Coupons limited to categories (and their subtrees), and coupons that stack.</summary>
+public sealed class CouponScopeTests(FlashMallFactory factory) : IClassFixture<FlashMallFactory>
+{
+    private static readonly object Address = new { name = "王五", phone = "13900139000", line1 = "中山路 8 号", city = "广州", region = "广东省" };
+
+    private static async Task<string> TemplateAsync(HttpClient merchandiser, string kind, long value, long minSpend, string[]? categoryIds = null, bool? stackable = null)
+    {
+        var created = await merchandiser.PostAsJsonAsync("/api/admin/coupon-templates", new
+        {
+            name = "品类券 Category coupon", kind, value, minSpend, totalQuantity = 10, perUserLimit = 3,
+            validFrom = DateTimeOffset.UtcNow.AddMinutes(-1), validTo = DateTimeOffset.UtcNow.AddDays(7), categoryIds, stackable,
+        });
+        return (await created.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<string> ClaimAsync(HttpClient buyer, string template) =>
+        (await (await buyer.PostAsJsonAsync("/api/coupons/claim", new { templateId = template })).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString()!;
+
+    /// <summary>A SKU of a new product in <paramref name="categoryId"/>.</summary>
+    private static async Task<string> SkuInAsync(HttpClient merchandiser, string categoryId, long price) =>
+        (await merchandiser.CreateProductAsync(CatalogHelpers.ProductBody(categoryId, price: price))).GetProperty("skus")[0].GetProperty("id").GetString()!;
+
+    /// <summary>A category under <paramref name="parentId"/>, straight in the store.</summary>
+    private Task<string> ChildCategoryAsync(string parentId) => factory.WithScopeAsync(async services =>
+    {
+        var db = services.GetRequiredService<FlashMall.Catalog.Persistence.CatalogDbContext>();
+        var parent = await db.Categories.SingleAsync(c => c.Id == Guid.Parse(parentId));
+        var child = FlashMall.Catalog.Domain.Category.Create(Guid.CreateVersion7(), parent, "子类 Child", 0);
+        db.Categories.Add(child);
+        await db.SaveChangesAsync();
+        return child.Id.ToString();
+    });
+
+    private static Task<HttpResponseMessage> CheckoutAsync(HttpClient buyer, object items, string[] couponIds) =>
+        buyer.PostAsJsonAsync("/api/orders", new { items, couponIds, address = Address });
+
+    [Fact]
+    public async Task A_category_coupon_discounts_only_its_categorys_lines_subtree_included_and_its_minimum_counts_only_them()
+    {
+        var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var phones = await factory.CategoryAsync("手机 Phones");
+        var flagships = await ChildCategoryAsync(phones);
+        var books = await factory.CategoryAsync("图书 Books");
+        var phone = await SkuInAsync(merchandiser, flagships, 9_000);
+        var book = await SkuInAsync(merchandiser, books, 5_000);
+        var tenPercentOnPhones = await TemplateAsync(merchandiser, "percent_off", 10, minSpend: 9_000, categoryIds: [phones]);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var first = await ClaimAsync(buyer, tenPercentOnPhones);
+        var second = await ClaimAsync(buyer, tenPercentOnPhones);
+
+        // Only books: the coupon covers nothing here. A book bought with 8,999 of phones would not reach its minimum either.
+        await (await CheckoutAsync(buyer, new[] { new { skuId = book, quantity = 3 } }, [first])).ShouldBeProblemAsync(HttpStatusCode.Conflict, "coupon_not_applicable");
+
+        var placed = await (await CheckoutAsync(buyer, new[] { new { skuId = phone, quantity = 1 }, new { skuId = book, quantity = 1 } }, [first]))
+            .JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(14_000 - 900, placed.GetProperty("total").GetInt64()); // 10% of the phone's 9,000 only
+
+        var cheapPhone = await SkuInAsync(merchandiser, flagships, 8_999);
+        await (await CheckoutAsync(buyer, new[] { new { skuId = cheapPhone, quantity = 1 }, new { skuId = book, quantity = 2 } }, [second]))
+            .ShouldBeProblemAsync(HttpStatusCode.Conflict, "coupon_not_applicable");
+    }
+
+    [Fact]
+    public async Task Coupons_stack_only_when_every_template_allows_it_and_never_past_the_subtotal()
+    {
+        var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var sku = await SkuInAsync(merchandiser, await factory.CategoryAsync(), 10_000);
+        var stackA = await TemplateAsync(merchandiser, "amount_off", 3_000, 0, stackable: true);
+        var stackB = await TemplateAsync(merchandiser, "percent_off", 50, 0, stackable: true);
+        var single = await TemplateAsync(merchandiser, "amount_off", 1_000, 0);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var a1 = await ClaimAsync(buyer, stackA);
+        var a2 = await ClaimAsync(buyer, stackA);
+        var b = await ClaimAsync(buyer, stackB);
+        var s = await ClaimAsync(buyer, single);
+        var stockBefore = await factory.StockAsync(sku);
+
+        // A coupon that does not stack refuses the pair, and nothing is used or taken.
+        await (await CheckoutAsync(buyer, new[] { new { skuId = sku, quantity = 1 } }, [a1, s])).ShouldBeProblemAsync(HttpStatusCode.Conflict, "coupon_not_applicable");
+        Assert.Equal(stockBefore, await factory.StockAsync(sku));
+        await (await CheckoutAsync(buyer, new[] { new { skuId = sku, quantity = 1 } }, [a1, a1])).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+
+        // 3,000 off, then half of 10,000 (each coupon is worked out on the eligible amount) = 8,000 off.
+        var placed = await (await CheckoutAsync(buyer, new[] { new { skuId = sku, quantity = 1 } }, [a1, b])).JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(2_000, placed.GetProperty("total").GetInt64());
+
+        // Three stacked worth 3,000 + 3,000 + … on a 5,000 order stop at the subtotal: the total is 0, never negative.
+        var cheap = await SkuInAsync(merchandiser, await factory.CategoryAsync(), 5_000);
+        var a3 = await ClaimAsync(buyer, stackA);
+        var free = await (await CheckoutAsync(buyer, new[] { new { skuId = cheap, quantity = 1 } }, [a2, a3])).JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(0, free.GetProperty("total").GetInt64());
+        var order = await (await buyer.GetAsync($"/api/orders/{free.GetProperty("orderId").GetString()}")).JsonAsync();
+        Assert.Equal((5_000L, 5_000L), (order.GetProperty("subtotal").GetInt64(), order.GetProperty("discount").GetInt64()));
+
+        // The one that does not stack still works alone.
+        await (await CheckoutAsync(buyer, new[] { new { skuId = sku, quantity = 1 } }, [s])).EnsureStatusAsync(HttpStatusCode.Created);
+    }
+}

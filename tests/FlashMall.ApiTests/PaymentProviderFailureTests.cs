@@ -26,6 +26,8 @@ public sealed class LostWebhooksFactory : PaymentsFactory
     {
         await base.InitializeAsync();
         Settings["Payments:NotifyUrl"] = $"http://127.0.0.1:{FreePort.Next()}/api/payments/webhook";
+        // Long enough that no scheduled reconciliation settles the payment before the test looks.
+        Settings["Payments:Reconciliation:After"] = "00:00:05";
     }
 }
 
@@ -100,6 +102,7 @@ public sealed class LostWebhookTests(LostWebhooksFactory factory) : IClassFixtur
         Assert.Contains("attempt 2 failed", factory.Logs.All);
         Assert.Equal("pending_payment", await PaymentTests.StatusAsync(buyer, orderId));
 
+        await Task.Delay(TimeSpan.FromSeconds(5));
         var admin = await factory.AdminClientAsync();
         var run = await (await admin.PostAsync("/api/admin/jobs/payments.reconcile/run", null)).JsonAsync();
         Assert.Equal("succeeded", run.GetProperty("outcome").GetString());

@@ -123,7 +123,14 @@ public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<Paymen
         var future = DateTimeOffset.UtcNow.AddSeconds(301).ToUnixTimeSeconds();
         await (await provider.SendAsync(PaymentsFactory.Webhook(body, future))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "webhook_stale");
 
+        var forgedFailure = PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.failed", paymentId, total);
+        await (await provider.SendAsync(PaymentsFactory.Webhook(forgedFailure, secrets: "whsec_attacker_guess_0000000000000")))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "webhook_signature_invalid");
+        var huge = new byte[WebhookLimit + 1];
+        await (await provider.SendAsync(PaymentsFactory.Webhook(huge))).ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+
         Assert.Equal("pending_payment", await StatusAsync(buyer, orderId));
+        Assert.Equal("pending", await PaymentStatusAsync(buyer, paymentId));
         Assert.Equal(0, await ProcessedEventsAsync(paymentId));
 
         // Signed with the previous secret during a rotation (among other v1 values): accepted once, then a replay is refused.
@@ -217,6 +224,13 @@ public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<Paymen
         var (cancelled, _, _) = await OrderAsync(factory, buyer);
         await (await Cancel(cancelled)).EnsureStatusAsync(HttpStatusCode.OK);
         await RefusedAsync(cancelled, "cancelled", Cancel, Ship, Complete, Refund, Pay);
+
+        var (refunded, _, _) = await OrderAsync(factory, buyer);
+        var refundedPayment = await PaymentsFactory.PayAsync(buyer, refunded);
+        await (await provider.PostAsync($"/simulator/payments/{refundedPayment}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await LedgerScenarios.EventuallyAsync(async () => await StatusAsync(buyer, refunded) == "paid", "paid");
+        await (await Refund(refunded)).EnsureStatusAsync(HttpStatusCode.OK);
+        await RefusedAsync(refunded, "refunded", Cancel, Ship, Complete, Refund, Pay);
     }
 
     [Fact]
@@ -250,14 +264,7 @@ public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<Paymen
         {
             merchantRef = paymentId, amount = total, currency = "CNY", description = "lost answer", notifyUrl = "http://127.0.0.1:9/nowhere",
         })).EnsureStatusAsync(HttpStatusCode.OK);
-        await factory.WithScopeAsync(async s =>
-        {
-            var db = s.GetRequiredService<PaymentsDbContext>();
-            var payment = FlashMall.Payments.Domain.Payment.Create(paymentId, Guid.Parse(orderId), buyerId, total, "simulator", DateTimeOffset.UtcNow);
-            db.Payments.Add(payment);
-            db.Entry(payment).Property(p => p.Status).CurrentValue = "unknown";
-            return await db.SaveChangesAsync();
-        });
+        await InsertPaymentAsync(paymentId, orderId, total, "unknown", DateTimeOffset.UtcNow);
         using var provider = factory.CreateClient();
         await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
         Assert.Equal("pending_payment", await StatusAsync(owner, orderId));
@@ -277,13 +284,16 @@ public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<Paymen
         var reserved = await (await buyer.PurchaseAsync(sale)).JsonAsync(HttpStatusCode.Accepted);
         var orderId = reserved.GetProperty("reservationId").GetString()!;
         await LedgerScenarios.EventuallyAsync(async () => (await buyer.GetAsync($"/api/orders/{orderId}")).StatusCode == HttpStatusCode.OK, "the reservation's order");
-        await (await buyer.PutAsJsonAsync($"/api/orders/{orderId}/address", Address)).EnsureStatusAsync(HttpStatusCode.OK);
         var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
         using var provider = factory.CreateClient();
         await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
         await LedgerScenarios.EventuallyAsync(async () => await StatusAsync(buyer, orderId) == "paid", "paid");
 
+        // Paid before the buyer said where to: it cannot ship yet.
         var operatorUser = await factory.NewUserAsync("operator");
+        await (await operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/ship", null)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "address_required");
+        await (await buyer.PutAsJsonAsync($"/api/orders/{orderId}/address", Address)).EnsureStatusAsync(HttpStatusCode.OK);
+
         await (await operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/refund", null)).EnsureStatusAsync(HttpStatusCode.OK);
 
         await LedgerScenarios.EventuallyAsync(async () =>
@@ -291,6 +301,171 @@ public sealed class PaymentTests(PaymentsFactory factory) : IClassFixture<Paymen
         await LedgerScenarios.EventuallyAsync(async () =>
             (await (await buyer.GetAsync($"/api/flash-sales/{sale}")).JsonAsync()).GetProperty("remaining").GetInt32() == 3, "the unit back in the sale", seconds: 10);
     }
+
+    private const int WebhookLimit = 64 * 1024;
+
+    [Fact]
+    public async Task A_refund_racing_a_shipment_either_refunds_or_ships_never_both()
+    {
+        var operatorUser = await factory.NewUserAsync("operator");
+        using var provider = factory.CreateClient();
+        for (var round = 0; round < 5; round++)
+        {
+            using var buyer = factory.Buyer(Guid.NewGuid());
+            var (orderId, _, _) = await OrderAsync(factory, buyer);
+            var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+            await (await provider.PostAsync($"/simulator/payments/{paymentId}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+            await LedgerScenarios.EventuallyAsync(async () => await StatusAsync(buyer, orderId) == "paid", "paid");
+
+            var refund = operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/refund", null);
+            var ship = operatorUser.Client.PostAsync($"/api/admin/orders/{orderId}/ship", null);
+            var (refunded, shipped) = ((await refund).StatusCode, (await ship).StatusCode);
+
+            Assert.True((refunded == HttpStatusCode.OK) ^ (shipped == HttpStatusCode.OK), $"refund {refunded}, ship {shipped}");
+            var status = await StatusAsync(buyer, orderId);
+            var payment = await PaymentStatusAsync(buyer, paymentId);
+            var atProvider = (await (await ProviderApi().GetAsync($"/simulator/v1/payments/{paymentId}")).JsonAsync()).GetProperty("status").GetString();
+            Assert.Equal(refunded == HttpStatusCode.OK ? ("refunded", "refunded", "refunded") : ("shipped", "succeeded", "succeeded"), (status, payment, atProvider));
+        }
+    }
+
+    [Fact]
+    public async Task A_refund_made_at_the_provider_refunds_the_order_and_returns_its_stock()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (orderId, total, sku) = await OrderAsync(factory, buyer, quantity: 2, stock: 5);
+        var paymentId = await PaymentsFactory.PayAsync(buyer, orderId);
+        using var provider = factory.CreateClient();
+        await (await provider.SendAsync(PaymentsFactory.Webhook(PaymentsFactory.Event($"evt_{Guid.NewGuid():N}", "payment.succeeded", paymentId, total))))
+            .EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.Equal("paid", await StatusAsync(buyer, orderId));
+
+        var refundEvent = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            id = $"evt_{Guid.NewGuid():N}", type = "refund.succeeded", created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            data = new { paymentId, providerRef = "sim_test", amount = total, currency = "CNY", status = "refunded" },
+        });
+        await (await provider.SendAsync(PaymentsFactory.Webhook(refundEvent))).EnsureStatusAsync(HttpStatusCode.OK);
+
+        Assert.Equal("refunded", await StatusAsync(buyer, orderId));
+        Assert.Equal("refunded", await PaymentStatusAsync(buyer, paymentId));
+        await LedgerScenarios.EventuallyAsync(async () => await factory.StockAsync(sku) == 5, "the units back in stock");
+    }
+
+    [Fact]
+    public async Task Reconciliation_refunds_every_due_capture_even_when_the_provider_refuses_one_for_good()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (unknownOrder, total, _) = await OrderAsync(factory, buyer);
+        var (knownOrder, knownTotal, _) = await OrderAsync(factory, buyer);
+        // One capture the provider has never heard of (it refuses its refund), one it holds as captured.
+        var unknownPayment = Guid.NewGuid();
+        var knownPayment = Guid.NewGuid();
+        await (await ProviderApi().PostAsJsonAsync("/simulator/v1/payments", new
+        {
+            merchantRef = knownPayment, amount = knownTotal, currency = "CNY", description = "due", notifyUrl = "http://127.0.0.1:9/nowhere",
+        })).EnsureStatusAsync(HttpStatusCode.OK);
+        using var provider = factory.CreateClient();
+        await (await provider.PostAsync($"/simulator/payments/{knownPayment}/succeed", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        await InsertPaymentAsync(unknownPayment, unknownOrder, total, "refund_due", DateTimeOffset.UtcNow.AddMinutes(-5));
+        await InsertPaymentAsync(knownPayment, knownOrder, knownTotal, "refund_due", DateTimeOffset.UtcNow);
+
+        await RunReconciliationAsync();
+
+        Assert.Equal("refund_failed", await PaymentStatusAsync(buyer, unknownPayment.ToString()));
+        Assert.Equal("refunded", await PaymentStatusAsync(buyer, knownPayment.ToString()));
+        Assert.Contains("settle it by hand", factory.Logs.All);
+    }
+
+    [Fact]
+    public async Task An_order_a_coupon_covers_in_full_is_paid_at_checkout_with_nothing_to_pay()
+    {
+        var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var template = await (await merchandiser.PostAsJsonAsync("/api/admin/coupon-templates", new
+        {
+            name = "全免 All free", kind = "amount_off", value = 1_000_000, minSpend = 0, totalQuantity = 5, perUserLimit = 1,
+            validFrom = DateTimeOffset.UtcNow.AddMinutes(-1), validTo = DateTimeOffset.UtcNow.AddDays(1),
+        })).JsonAsync(HttpStatusCode.Created);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var claim = new HttpRequestMessage(HttpMethod.Post, "/api/coupons/claim") { Content = JsonContent.Create(new { templateId = template.GetProperty("id").GetString() }) };
+        var couponId = (await (await buyer.SendAsync(claim)).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString();
+        var sku = await factory.SkuAsync(merchandiser, 3, 9_900);
+
+        var placed = await (await buyer.PostAsJsonAsync("/api/orders", new { items = new[] { new { skuId = sku, quantity = 1 } }, couponId, address = Address }))
+            .JsonAsync(HttpStatusCode.Created);
+
+        Assert.Equal(0, placed.GetProperty("total").GetInt64());
+        Assert.Equal("paid", placed.GetProperty("status").GetString());
+        var orderId = placed.GetProperty("orderId").GetString()!;
+        await (await buyer.PostAsJsonAsync($"/api/orders/{orderId}/payments", new { method = "simulator" })).ShouldBeProblemAsync(HttpStatusCode.Conflict, "invalid_transition");
+        await LedgerScenarios.EventuallyAsync(async () => await SalesAsync(sku) == 1, "the free unit counted as sold");
+    }
+
+    [Fact]
+    public async Task An_order_past_its_deadline_with_a_payment_under_way_waits_for_the_grace_while_an_unpaid_one_is_cancelled()
+    {
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var (paying, _, _) = await OrderAsync(factory, buyer);
+        var (idle, _, _) = await OrderAsync(factory, buyer);
+        await PaymentsFactory.PayAsync(buyer, paying);
+        var past = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.Ordering.Persistence.OrderingDbContext>().Orders
+            .Where(o => o.Id == Guid.Parse(paying) || o.Id == Guid.Parse(idle)).ExecuteUpdateAsync(u => u.SetProperty(o => o.PayBefore, past)));
+
+        var admin = await factory.AdminClientAsync();
+        var run = await (await admin.PostAsync("/api/admin/jobs/ordering.expire-unpaid/run", null)).JsonAsync();
+        Assert.Equal("succeeded", run.GetProperty("outcome").GetString());
+
+        Assert.Equal("cancelled", await StatusAsync(buyer, idle));
+        Assert.Equal("pending_payment", await StatusAsync(buyer, paying));
+    }
+
+    [Fact]
+    public async Task An_order_that_times_out_gives_back_its_stock_and_its_coupon_once()
+    {
+        var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var template = await (await merchandiser.PostAsJsonAsync("/api/admin/coupon-templates", new
+        {
+            name = "立减10元 Ten off", kind = "amount_off", value = 1_000, minSpend = 0, totalQuantity = 5, perUserLimit = 1,
+            validFrom = DateTimeOffset.UtcNow.AddMinutes(-1), validTo = DateTimeOffset.UtcNow.AddDays(1),
+        })).JsonAsync(HttpStatusCode.Created);
+        using var buyer = factory.Buyer(Guid.NewGuid());
+        var claim = new HttpRequestMessage(HttpMethod.Post, "/api/coupons/claim") { Content = JsonContent.Create(new { templateId = template.GetProperty("id").GetString() }) };
+        var couponId = (await (await buyer.SendAsync(claim)).JsonAsync(HttpStatusCode.Created)).GetProperty("couponId").GetString();
+        var sku = await factory.SkuAsync(merchandiser, 4, 9_900);
+        var placed = await (await buyer.PostAsJsonAsync("/api/orders", new { items = new[] { new { skuId = sku, quantity = 4 } }, couponId, address = Address }))
+            .JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(4 * 9_900 - 1_000, placed.GetProperty("total").GetInt64());
+        Assert.Equal(0, await factory.StockAsync(sku));
+        var orderId = placed.GetProperty("orderId").GetString()!;
+        var past = DateTimeOffset.UtcNow.AddMinutes(-1);
+        await factory.WithScopeAsync(s => s.GetRequiredService<FlashMall.Ordering.Persistence.OrderingDbContext>().Orders
+            .Where(o => o.Id == Guid.Parse(orderId)).ExecuteUpdateAsync(u => u.SetProperty(o => o.PayBefore, past)));
+
+        var admin = await factory.AdminClientAsync();
+        for (var run = 0; run < 2; run++)
+        {
+            await (await admin.PostAsync("/api/admin/jobs/ordering.expire-unpaid/run", null)).EnsureStatusAsync(HttpStatusCode.OK);
+        }
+
+        Assert.Equal("cancelled", await StatusAsync(buyer, orderId));
+        await LedgerScenarios.EventuallyAsync(async () => await factory.StockAsync(sku) == 4, "the stock back");
+        await LedgerScenarios.EventuallyAsync(async () =>
+            (await (await buyer.GetAsync("/api/coupons")).JsonAsync()).GetProperty("items").EnumerateArray()
+                .Any(c => c.GetProperty("couponId").GetString() == couponId && c.GetProperty("status").GetString() == "unused"), "the coupon back");
+        await Task.Delay(300);
+        Assert.Equal(4, await factory.StockAsync(sku));
+    }
+
+    private Task<int> InsertPaymentAsync(Guid paymentId, string orderId, long amount, string status, DateTimeOffset updatedAt) => factory.WithScopeAsync(async s =>
+    {
+        var db = s.GetRequiredService<PaymentsDbContext>();
+        var buyer = (await s.GetRequiredService<FlashMall.Ordering.Persistence.OrderingDbContext>().Orders.SingleAsync(o => o.Id == Guid.Parse(orderId))).UserId;
+        var payment = FlashMall.Payments.Domain.Payment.Create(paymentId, Guid.Parse(orderId), buyer, amount, "simulator", updatedAt);
+        db.Payments.Add(payment);
+        db.Entry(payment).Property(p => p.Status).CurrentValue = status;
+        return await db.SaveChangesAsync();
+    });
 
     private HttpClient ProviderApi()
     {

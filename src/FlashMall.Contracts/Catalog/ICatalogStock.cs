@@ -6,7 +6,11 @@ namespace FlashMall.Contracts.Catalog;
 public sealed record StockLine(Guid SkuId, int Quantity);
 
 /// <summary>What another module may know about a SKU, taken at one moment.</summary>
-public sealed record SkuSnapshot(Guid SkuId, Guid ProductId, string ProductName, string Code, long Price, int Stock);
+public sealed record SkuSnapshot(Guid SkuId, Guid ProductId, string ProductName, string Code, long Price, int Stock)
+{
+    /// <summary>The product's category and its ancestors, <c>/root/…/leaf/</c> (ids in <c>N</c> format); a category's subtree is a prefix.</summary>
+    public string CategoryPath { get; init; } = "";
+}
 
 /// <summary>The Catalog module's answers and stock moves for other modules (they never touch its tables).</summary>
 public interface ICatalogStock

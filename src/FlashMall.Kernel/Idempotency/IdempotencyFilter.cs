@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 
 namespace FlashMall.Kernel.Idempotency;
 
@@ -169,7 +170,8 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
         {
             var result = await next(context);
             var captured = await CapturedResponse.ExecuteAsync(result, http);
-            if (captured.Status >= 500)
+            // A failure, or an answer that tells the client to retry (Retry-After), is not the key's final answer.
+            if (captured.Status >= 500 || http.Response.Headers.ContainsKey(HeaderNames.RetryAfter))
             {
                 await RollbackAsync(transaction);
                 await ReleaseAsync(records, scope, key, claimToken);
@@ -231,7 +233,7 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
         return hash.GetHashAndReset();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "An attempt by {Scope} lost its Idempotency-Key claim to a retry; its effect was rolled back")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An attempt by {Scope} lost its Idempotency-Key claim to a retry; its effect was rolled back (or, for an endpoint whose effect is idempotent by itself, left to the retry's answer)")]
     private static partial void LogClaimLost(ILogger logger, string scope);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idempotency-Key reused with a different request by {Scope}")]

@@ -113,7 +113,14 @@ internal sealed partial class PaymentIntents(
             return new(outcome);
         }
         await ApplyAsync(payment, created, CancellationToken.None);
-        return new(IntentOutcome.Ready, await db.Payments.AsNoTracking().SingleAsync(p => p.Id == payment.Id, CancellationToken.None));
+        var current = await db.Payments.AsNoTracking().SingleAsync(p => p.Id == payment.Id, CancellationToken.None);
+        return current.Status switch
+        {
+            PaymentStatus.Pending => new(IntentOutcome.Ready, current),
+            PaymentStatus.Succeeded or PaymentStatus.RefundDue => new(IntentOutcome.NotPayable),
+            PaymentStatus.Failed => new(IntentOutcome.ProviderRefused),
+            _ => new(IntentOutcome.ProviderUnavailable),
+        };
     }
 
     /// <summary>Takes the provider's record of an active intent as ours (also from the reconciliation job).</summary>
@@ -128,10 +135,18 @@ internal sealed partial class PaymentIntents(
                         .SetProperty(p => p.PayUrl, record.PayUrl).SetProperty(p => p.Reason, (string?)null).SetProperty(p => p.UpdatedAt, now), cancellationToken);
                 break;
             case "succeeded":
-                await settlement.SucceededAsync(payment.Id, record.Amount, eventId: null, cancellationToken);
+                await settlement.SucceededAsync(payment.Id, record.Amount, record.Currency, eventId: null, cancellationToken);
+                break;
+            case "failed":
+                await settlement.FailedAsync(payment.Id, eventId: null, "declined", cancellationToken);
                 break;
             default:
-                await settlement.FailedAsync(payment.Id, eventId: null, "declined", cancellationToken);
+                // A status we do not know (processing, awaiting the buyer's bank …) decides nothing: park it.
+                var reason = $"provider_status:{record.Status}"[..Math.Min(100, 16 + record.Status.Length)];
+                await db.Payments.Where(p => p.Id == payment.Id && PaymentStatus.Active.Contains(p.Status))
+                    .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Unknown).SetProperty(p => p.ProviderRef, record.ProviderRef)
+                        .SetProperty(p => p.Reason, reason)
+                        .SetProperty(p => p.UpdatedAt, now), cancellationToken);
                 break;
         }
     }

@@ -39,7 +39,7 @@ internal sealed partial class PaymentSettlement(PaymentsDbContext db, IOrderPaym
     public const string OperatorRefund = "operator_refund";
     public const string OrderNotPayable = "order_not_payable";
 
-    public async Task<SettleOutcome> SucceededAsync(Guid paymentId, long amount, string? eventId, CancellationToken cancellationToken)
+    public async Task<SettleOutcome> SucceededAsync(Guid paymentId, long amount, string currency, string? eventId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var (payment, refusal) = await BeginAsync(paymentId, eventId, ProviderEvent.PaymentSucceeded, cancellationToken);
@@ -47,9 +47,9 @@ internal sealed partial class PaymentSettlement(PaymentsDbContext db, IOrderPaym
         {
             return refusal;
         }
-        if (payment.Amount != amount)
+        if (payment.Amount != amount || payment.Currency != currency)
         {
-            LogAmountMismatch(logger, paymentId, payment.Amount, amount);
+            LogAmountMismatch(logger, paymentId, payment.Amount, payment.Currency, amount, currency);
             return SettleOutcome.AmountMismatch;
         }
         var now = clock.GetUtcNow();
@@ -81,23 +81,51 @@ internal sealed partial class PaymentSettlement(PaymentsDbContext db, IOrderPaym
     }
 
     /// <summary>
-    /// <c>succeeded</c> (an operator's refund) or <c>refund_due</c> becomes <c>refunding</c> before the
-    /// provider is asked, so two refunds of one payment cannot both start; false when it is in neither
-    /// (a refund already under way may be asked again: the provider refunds once).
+    /// An operator's refund starts: in one transaction the payment goes <c>succeeded → refunding</c>
+    /// and its order <c>paid → refunded</c>, before the provider is asked, so nothing can ship the
+    /// order meanwhile and two refunds cannot both start; the provider's refund then follows (from
+    /// the endpoint, or from reconciliation if the provider is down). False, and nothing changed,
+    /// when the payment is not a capture or the order is no longer paid.
     /// </summary>
-    public async Task<bool> BeginRefundAsync(Guid paymentId, bool byOperator, CancellationToken cancellationToken)
+    public async Task<bool> BeginOperatorRefundAsync(Payment payment, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var started = byOperator
-            ? await db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Succeeded)
-                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Refunding).SetProperty(p => p.UpdatedAt, now)
-                    .SetProperty(p => p.Reason, OperatorRefund), cancellationToken)
-            : await db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.RefundDue)
-                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Refunding).SetProperty(p => p.UpdatedAt, now), cancellationToken);
-        return started == 1 || await db.Payments.AnyAsync(p => p.Id == paymentId && p.Status == PaymentStatus.Refunding, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var started = await db.Payments.Where(p => p.Id == payment.Id && p.Status == PaymentStatus.Succeeded)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Refunding).SetProperty(p => p.UpdatedAt, now)
+                .SetProperty(p => p.Reason, OperatorRefund), cancellationToken);
+        if (started == 0 || !await orders.MarkRefundedAsync(payment.OrderId, transaction.GetDbTransaction(), cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
-    /// <summary><c>refunding → refunded</c>; an operator's refund also moves its order <c>paid → refunded</c> in the same transaction.</summary>
+    /// <summary>A capture no order could take starts its refund (<c>refund_due → refunding</c>); true also when one is under way already (the provider refunds once).</summary>
+    public async Task<bool> BeginDueRefundAsync(Guid paymentId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var started = await db.Payments.Where(p => p.Id == paymentId && (p.Status == PaymentStatus.RefundDue || p.Status == PaymentStatus.Refunding))
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Refunding).SetProperty(p => p.UpdatedAt, now), cancellationToken);
+        return started == 1;
+    }
+
+    /// <summary>The provider refused a refund for good: <c>refunding → refund_failed</c>, for an operator.</summary>
+    public async Task RefundRefusedAsync(Guid paymentId, string why, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Refunding)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.RefundFailed).SetProperty(p => p.UpdatedAt, now), cancellationToken);
+        LogRefundRefused(logger, paymentId, why);
+    }
+
+    /// <summary>
+    /// <c>refunding → refunded</c>. A refund made at the provider (its dashboard) arrives for a
+    /// <c>succeeded</c> payment: that payment turns <c>refunded</c> too, and its order
+    /// <c>paid → refunded</c> in the same transaction (an order shipped already is logged for an operator).
+    /// </summary>
     public async Task<SettleOutcome> RefundedAsync(Guid paymentId, string? eventId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -107,11 +135,12 @@ internal sealed partial class PaymentSettlement(PaymentsDbContext db, IOrderPaym
             return refusal;
         }
         var now = clock.GetUtcNow();
-        var refunded = await db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Refunding)
+        var refunded = await db.Payments.Where(p => p.Id == paymentId && (p.Status == PaymentStatus.Refunding || p.Status == PaymentStatus.Succeeded))
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Refunded).SetProperty(p => p.UpdatedAt, now), cancellationToken);
-        if (refunded == 1 && payment.Reason == OperatorRefund)
+        if (refunded == 1 && payment.Status == PaymentStatus.Succeeded
+            && !await orders.MarkRefundedAsync(payment.OrderId, transaction.GetDbTransaction(), cancellationToken))
         {
-            await orders.MarkRefundedAsync(payment.OrderId, transaction.GetDbTransaction(), cancellationToken);
+            LogRefundedElsewhere(logger, paymentId, payment.OrderId);
         }
         await transaction.CommitAsync(cancellationToken);
         return refunded == 1 ? SettleOutcome.Applied : SettleOutcome.AlreadySettled;
@@ -141,8 +170,14 @@ internal sealed partial class PaymentSettlement(PaymentsDbContext db, IOrderPaym
         return (payment, SettleOutcome.Applied);
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Payment {PaymentId} is for {Expected} fen but the provider reports {Reported}; nothing changed, look at it")]
-    private static partial void LogAmountMismatch(ILogger logger, Guid paymentId, long expected, long reported);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Payment {PaymentId} is for {Expected} {ExpectedCurrency} but the provider reports {Reported} {ReportedCurrency}; nothing changed, look at it")]
+    private static partial void LogAmountMismatch(ILogger logger, Guid paymentId, long expected, string expectedCurrency, long reported, string reportedCurrency);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The provider refused to refund payment {PaymentId} ({Why}); it is refund_failed: settle it by hand")]
+    private static partial void LogRefundRefused(ILogger logger, Guid paymentId, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId} was refunded at the provider but order {OrderId} is no longer paid (shipped?); look at it")]
+    private static partial void LogRefundedElsewhere(ILogger logger, Guid paymentId, Guid orderId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Payment {PaymentId} was captured but order {OrderId} no longer awaits payment; it will be refunded")]
     private static partial void LogRefundDue(ILogger logger, Guid paymentId, Guid orderId);

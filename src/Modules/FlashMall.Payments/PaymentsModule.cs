@@ -1,3 +1,5 @@
+using FlashMall.Contracts.Payments;
+using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Scheduling;
 using FlashMall.Payments.Endpoints;
@@ -33,6 +35,7 @@ public static class PaymentsModule
         services.AddSingleton<SelfAddress>();
         services.AddScoped<PaymentSettlement>();
         services.AddScoped<PaymentIntents>();
+        services.AddScoped<IOpenPayments, OpenPayments>();
 
         var provider = builder.Configuration.GetSection($"{PaymentsOptions.SectionName}:Provider").Get<ProviderOptions>() ?? new ProviderOptions();
         services.AddHttpClient<IPaymentProvider, HttpPaymentProvider>(client => client.Timeout = Timeout.InfiniteTimeSpan)
@@ -56,8 +59,9 @@ public static class PaymentsModule
             "Settles payment intents whose webhooks were lost or whose provider answer was unknown, and finishes refunds.",
             JobSchedule.Every(TimeSpan.FromSeconds(30)));
 
-        if (builder.Configuration.GetValue($"{PaymentsOptions.SectionName}:Simulator:Enabled", true))
+        if (builder.Configuration.GetValue<bool?>($"{PaymentsOptions.SectionName}:Simulator:Enabled") ?? provider.BaseUrl is null)
         {
+            services.AddStartupTask<WarnOfSimulatorInProduction>();
             services.AddSingleton<SimulatorStore>();
             services.AddSingleton<WebhookSender>();
             services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());

@@ -70,8 +70,11 @@ internal sealed class ReconciliationOptions
 /// <summary><c>Payments:Simulator</c>: the built-in stand-in provider mounted at <c>/simulator</c>.</summary>
 internal sealed class SimulatorOptions
 {
-    /// <summary>Mount it (off in production, where a real provider is configured).</summary>
-    public bool Enabled { get; set; } = true;
+    /// <summary>
+    /// Mount it. Default: on while no real provider is configured (<c>Payments:Provider:BaseUrl</c>
+    /// unset), off once one is. Anyone can "pay" through it: never leave it on where money moves.
+    /// </summary>
+    public bool? Enabled { get; set; }
 
     /// <summary>The secrets it signs webhooks with, one <c>v1</c> each; default the ones this node accepts.</summary>
     public string[] SigningSecrets { get; set; } = [];

@@ -20,7 +20,9 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache, IIdG
             ? new Dictionary<Guid, SkuSnapshot>()
             : await db.Skus.AsNoTracking()
                 .Where(s => skuIds.Contains(s.Id) && !s.Removed)
-                .Join(db.Products.Where(p => !p.Deleted), s => s.ProductId, p => p.Id, (s, p) => new SkuSnapshot(s.Id, p.Id, p.Name, s.Code, s.Price, s.Stock))
+                .Join(db.Products.Where(p => !p.Deleted), s => s.ProductId, p => p.Id, (s, p) => new { s, p })
+                .Join(db.Categories, x => x.p.CategoryId, c => c.Id, (x, c) =>
+                    new SkuSnapshot(x.s.Id, x.p.Id, x.p.Name, x.s.Code, x.s.Price, x.s.Stock) { CategoryPath = c.Path })
                 .ToDictionaryAsync(s => s.SkuId, cancellationToken);
 
     public async Task<bool> TryHoldBackAsync(Guid skuId, int quantity, CancellationToken cancellationToken = default)

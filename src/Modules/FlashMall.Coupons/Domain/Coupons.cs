@@ -20,6 +20,9 @@ internal static class CouponStatus
 /// <see cref="PerUserLimit"/> per buyer, claimable and usable within the window.
 /// <see cref="Claimed"/> counts the coupons handed out; the store refuses to pass the total.
 /// <see cref="NewAccountCoolDownHours"/> (0: off) keeps accounts younger than that from claiming.
+/// <see cref="CategoryIds"/> (empty: everything) limits it to lines in those categories' subtrees,
+/// whose amount is then what the minimum spend and the percent apply to; <see cref="Stackable"/>
+/// lets it share an order with other stackable coupons.
 /// </summary>
 internal sealed class CouponTemplate
 {
@@ -40,17 +43,25 @@ internal sealed class CouponTemplate
     public DateTimeOffset ValidTo { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public int NewAccountCoolDownHours { get; private set; }
+    public List<Guid> CategoryIds { get; private set; } = [];
+    public bool Stackable { get; private set; }
 
     public TimeSpan NewAccountCoolDown => TimeSpan.FromHours(NewAccountCoolDownHours);
 
     public static CouponTemplate Create(
         Guid id, string name, string kind, long value, long? maxDiscount, long minSpend, int totalQuantity, int perUserLimit,
-        DateTimeOffset validFrom, DateTimeOffset validTo, int newAccountCoolDownHours, DateTimeOffset now) =>
+        DateTimeOffset validFrom, DateTimeOffset validTo, int newAccountCoolDownHours, IReadOnlyList<Guid> categoryIds, bool stackable, DateTimeOffset now) =>
         new()
         {
             Id = id, Name = name, Kind = kind, Value = value, MaxDiscount = maxDiscount, MinSpend = minSpend, TotalQuantity = totalQuantity,
-            PerUserLimit = perUserLimit, ValidFrom = validFrom, ValidTo = validTo, NewAccountCoolDownHours = newAccountCoolDownHours, CreatedAt = now,
+            PerUserLimit = perUserLimit, ValidFrom = validFrom, ValidTo = validTo, NewAccountCoolDownHours = newAccountCoolDownHours,
+            CategoryIds = [.. categoryIds], Stackable = stackable, CreatedAt = now,
         };
+
+    /// <summary>The amount of <paramref name="lines"/> this template applies to: all of it, or the lines in its categories' subtrees.</summary>
+    public long EligibleAmount(IReadOnlyList<Contracts.Coupons.CouponLine> lines) => CategoryIds.Count == 0
+        ? lines.Sum(l => l.Amount)
+        : lines.Where(l => CategoryIds.Any(c => l.CategoryPath.Contains($"/{c:N}/", StringComparison.Ordinal))).Sum(l => l.Amount);
 }
 
 /// <summary>One buyer's coupon from a template; <c>used</c> once redeemed by an order.</summary>

@@ -19,13 +19,13 @@ namespace FlashMall.Coupons.Endpoints;
 
 internal sealed record TemplateRequest(
     string? Name, string? Kind, long? Value, long? MaxDiscount, long? MinSpend, int? TotalQuantity, int? PerUserLimit,
-    DateTimeOffset? ValidFrom, DateTimeOffset? ValidTo, int? NewAccountCoolDownHours = null);
+    DateTimeOffset? ValidFrom, DateTimeOffset? ValidTo, int? NewAccountCoolDownHours = null, IReadOnlyList<string>? CategoryIds = null, bool? Stackable = null);
 internal sealed record TemplateCreated(string Id);
 internal sealed record ClaimRequest(string? TemplateId);
 internal sealed record CouponClaimed(string CouponId);
 internal sealed record CouponView(
     string CouponId, string TemplateId, string Name, string Kind, long Value, long? MaxDiscount, long MinSpend,
-    DateTimeOffset ValidFrom, DateTimeOffset ValidTo, string Status, DateTimeOffset ClaimedAt);
+    DateTimeOffset ValidFrom, DateTimeOffset ValidTo, string Status, DateTimeOffset ClaimedAt, IReadOnlyList<string> CategoryIds, bool Stackable);
 
 /// <summary>
 /// Coupon templates (merchandisers) and claiming (buyers): exactly <c>totalQuantity</c> coupons
@@ -39,6 +39,17 @@ internal static class CouponEndpoints
     public const long MaxMoney = 10_000_000_000;
     public const int MaxQuantity = 10_000_000;
     public const int MaxPerUser = 100;
+    public const int MaxCategories = 20;
+
+    private static bool AddDistinct(List<Guid> ids, Guid id)
+    {
+        if (ids.Contains(id))
+        {
+            return false;
+        }
+        ids.Add(id);
+        return true;
+    }
     public const int MaxCoolDownHours = 24 * 365;
 
     public static void MapCouponEndpoints(this IEndpointRouteBuilder routes)
@@ -69,13 +80,17 @@ internal static class CouponEndpoints
             "validTo", "A window that ends after it starts, in the future.");
         validator.Require(request.NewAccountCoolDownHours is null or (>= 0 and <= MaxCoolDownHours),
             "newAccountCoolDownHours", $"Hours an account must exist before it may claim, 0 (off) to {MaxCoolDownHours}.");
+        var categories = new List<Guid>();
+        validator.Require(request.CategoryIds is null || (request.CategoryIds.Count <= MaxCategories
+            && request.CategoryIds.All(c => Guid.TryParse(c, out var id) && AddDistinct(categories, id))),
+            "categoryIds", $"At most {MaxCategories} distinct category ids (none: every category).");
         if (!validator.IsValid)
         {
             return validator.ToProblem();
         }
         var template = CouponTemplate.Create(ids.NewId(), request.Name!.Trim(), request.Kind!, request.Value!.Value, request.MaxDiscount,
             request.MinSpend ?? 0, request.TotalQuantity!.Value, request.PerUserLimit!.Value, request.ValidFrom!.Value, request.ValidTo!.Value,
-            request.NewAccountCoolDownHours ?? 0, now);
+            request.NewAccountCoolDownHours ?? 0, categories, request.Stackable ?? false, now);
         db.Templates.Add(template);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/admin/coupon-templates/{template.Id}", new TemplateCreated(template.Id.ToString()));
@@ -179,7 +194,8 @@ internal static class CouponEndpoints
         return TypedResults.Ok(new PagedResponse<CouponView>(
             [.. rows.Select(x => new CouponView(x.Coupon.Id.ToString(), x.Template.Id.ToString(), x.Template.Name, x.Template.Kind, x.Template.Value,
                 x.Template.MaxDiscount, x.Template.MinSpend, x.Template.ValidFrom, x.Template.ValidTo,
-                x.Coupon.Used ? CouponStatus.Used : now >= x.Template.ValidTo ? CouponStatus.Expired : CouponStatus.Unused, x.Coupon.ClaimedAt))],
+                x.Coupon.Used ? CouponStatus.Used : now >= x.Template.ValidTo ? CouponStatus.Expired : CouponStatus.Unused, x.Coupon.ClaimedAt,
+                [.. x.Template.CategoryIds.Select(c => c.ToString())], x.Template.Stackable))],
             total, page.Page, page.PageSize));
     }
 }

@@ -15,29 +15,46 @@ namespace FlashMall.Coupons.Persistence;
 /// </summary>
 internal sealed class CouponRedemption(CouponsDbContext db, IIdGenerator ids, TimeProvider clock) : ICouponRedemption
 {
-    public async Task<long?> TryRedeemAsync(Guid couponId, Guid userId, Guid orderId, long subtotal, DbTransaction transaction, CancellationToken cancellationToken = default)
+    public async Task<long?> TryRedeemAsync(IReadOnlyList<Guid> couponIds, Guid userId, Guid orderId, IReadOnlyList<CouponLine> lines,
+        DbTransaction transaction, CancellationToken cancellationToken = default)
     {
+        if (couponIds.Count == 0 || couponIds.Distinct().Count() != couponIds.Count)
+        {
+            return null;
+        }
         // Join the caller's transaction: this moves with the order or not at all.
         await db.JoinAsync(transaction, cancellationToken);
         var now = clock.GetUtcNow();
         var found = await db.Coupons.AsNoTracking()
-            .Where(c => c.Id == couponId && c.UserId == userId && !c.Used)
-            .Join(db.Templates, c => c.TemplateId, t => t.Id, (c, t) => t)
-            .SingleOrDefaultAsync(cancellationToken);
-        if (found is null || now < found.ValidFrom || now >= found.ValidTo || subtotal < found.MinSpend)
+            .Where(c => couponIds.Contains(c.Id) && c.UserId == userId && !c.Used)
+            .Join(db.Templates, c => c.TemplateId, t => t.Id, (c, t) => new { CouponId = c.Id, Template = t })
+            .ToListAsync(cancellationToken);
+        if (found.Count != couponIds.Count || (found.Count > 1 && found.Any(f => !f.Template.Stackable)))
         {
             return null;
         }
-        var discount = Discount(found, subtotal);
-        var redeemed = await db.Coupons.Where(c => c.Id == couponId && c.UserId == userId && !c.Used)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, true).SetProperty(c => c.OrderId, orderId), cancellationToken);
-        if (redeemed != 1)
+        var subtotal = lines.Sum(l => l.Amount);
+        var total = 0L;
+        // In the order the buyer gave them; each takes at most what the ones before it left.
+        foreach (var (couponId, template) in couponIds.Select(id => found.Single(f => f.CouponId == id)).Select(f => (f.CouponId, f.Template)))
         {
-            return null;
+            var eligible = template.EligibleAmount(lines);
+            if (now < template.ValidFrom || now >= template.ValidTo || eligible == 0 || eligible < template.MinSpend)
+            {
+                return null;
+            }
+            var discount = Math.Min(Discount(template, eligible), subtotal - total);
+            var redeemed = await db.Coupons.Where(c => c.Id == couponId && c.UserId == userId && !c.Used)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, true).SetProperty(c => c.OrderId, orderId), cancellationToken);
+            if (redeemed != 1)
+            {
+                return null;
+            }
+            db.AddIntegrationEvent(couponId.ToString(), new CouponRedeemed(couponId, template.Id, userId, orderId, discount, now), ids, clock);
+            total += discount;
         }
-        db.AddIntegrationEvent(couponId.ToString(), new CouponRedeemed(couponId, found.Id, userId, orderId, discount, now), ids, clock);
         await db.SaveChangesAsync(cancellationToken);
-        return discount;
+        return total;
     }
 
     /// <summary>

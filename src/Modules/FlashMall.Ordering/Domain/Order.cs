@@ -67,6 +67,17 @@ internal sealed class Order
         Total = Subtotal - Discount;
     }
 
+    /// <summary>An order a coupon covers in full has nothing to pay: it is paid as it is placed.</summary>
+    public bool PaidInFull()
+    {
+        if (Total != 0 || Status != OrderStatus.PendingPayment)
+        {
+            return false;
+        }
+        Status = OrderStatus.Paid;
+        return true;
+    }
+
     /// <summary>The order of a flash-sale reservation; its id is the reservation's, so one reservation can never make two orders.</summary>
     public static Order FromReservation(Guid reservationId, Guid saleId, Guid userId, Guid skuId, Guid productId, string productName,
         long unitPrice, int quantity, DateTimeOffset payBefore, DateTimeOffset now)

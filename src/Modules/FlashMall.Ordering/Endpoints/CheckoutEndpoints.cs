@@ -22,7 +22,7 @@ namespace FlashMall.Ordering.Endpoints;
 
 internal sealed record CheckoutItem(string? SkuId, int? Quantity);
 internal sealed record AddressRequest(string? Name, string? Phone, string? Line1, string? City, string? Region, string? Postcode);
-internal sealed record CheckoutRequest(IReadOnlyList<CheckoutItem>? Items, string? CouponId, AddressRequest? Address);
+internal sealed record CheckoutRequest(IReadOnlyList<CheckoutItem>? Items, string? CouponId, AddressRequest? Address, IReadOnlyList<string>? CouponIds = null);
 internal sealed record OrderPlacedView(string OrderId, string Status, long Total, DateTimeOffset PayBefore);
 
 /// <summary>
@@ -36,6 +36,7 @@ internal static class CheckoutEndpoints
 {
     public const string OutOfStock = "out_of_stock";
     public const string CouponNotApplicable = "coupon_not_applicable";
+    public const int MaxCoupons = 5;
     public const int MaxLines = CartItem.MaxLines;
 
     public static void MapCheckoutEndpoints(this IEndpointRouteBuilder routes)
@@ -93,14 +94,16 @@ internal static class CheckoutEndpoints
         {
             return validator.ToProblem();
         }
-        Guid? couponId = null;
-        if (request.CouponId is not null)
+        // couponId (one) and couponIds (several, when their templates allow stacking), in that order.
+        var given = (request.CouponId is null ? [] : new[] { request.CouponId }).Concat(request.CouponIds ?? []).ToList();
+        var couponIds = new List<Guid>();
+        foreach (var text in given)
         {
-            if (!Guid.TryParse(request.CouponId, out var parsed))
+            if (!Guid.TryParse(text, out var parsed) || couponIds.Contains(parsed) || couponIds.Count == MaxCoupons)
             {
-                return Problems.Validation("couponId", "A coupon id.");
+                return Problems.Validation(request.CouponIds is null ? "couponId" : "couponIds", $"Distinct coupon ids, at most {MaxCoupons}.");
             }
-            couponId = parsed;
+            couponIds.Add(parsed);
         }
         var fromCart = wanted is null;
         // The Idempotency-Key filter may have opened the transaction (and commits refusals, to
@@ -142,15 +145,17 @@ internal static class CheckoutEndpoints
                 await transaction.RollbackToSavepointAsync("checkout", cancellationToken);
                 return Problems.Conflict(OutOfStock, $"Not enough stock of {string.Join(", ", lacking)}.");
             }
-            if (couponId is { } coupon)
+            if (couponIds.Count > 0)
             {
-                if (await coupons.TryRedeemAsync(coupon, buyer, order.Id, order.Subtotal, transaction.GetDbTransaction(), cancellationToken) is not { } discount)
+                var couponLines = lines.Select(l => new CouponLine(l.ProductId, skus[l.SkuId].CategoryPath, checked(l.UnitPrice * l.Quantity))).ToList();
+                if (await coupons.TryRedeemAsync(couponIds, buyer, order.Id, couponLines, transaction.GetDbTransaction(), cancellationToken) is not { } discount)
                 {
                     await transaction.RollbackToSavepointAsync("checkout", cancellationToken);
-                    return Problems.Conflict(CouponNotApplicable, "This coupon is not yours to use, is used, is outside its dates, or needs a larger order.");
+                    return Problems.Conflict(CouponNotApplicable, "A coupon is not yours to use, is used, is outside its dates, covers none of these items, needs a larger order, or does not stack with the others.");
                 }
                 order.Discounted(discount);
             }
+            var paidInFull = order.PaidInFull();
             db.Orders.Add(order);
             if (fromCart)
             {
@@ -158,6 +163,10 @@ internal static class CheckoutEndpoints
             }
             db.AddIntegrationEvent(order.Id.ToString(), new OrderPlaced(order.Id, buyer,
                 [.. lines.Select(l => new OrderedLine(l.SkuId, l.ProductId, l.Quantity, l.UnitPrice))], order.Total, now), ids, clock);
+            if (paidInFull)
+            {
+                db.AddIntegrationEvent(order.Id.ToString(), new OrderPaid(order.Id, buyer, null, Guid.Empty, OrderPayments.Lines(order), 0, now), ids, clock);
+            }
             await db.SaveChangesAsync(cancellationToken);
             if (owned)
             {

@@ -37,9 +37,21 @@ internal static class OrderEndpoints
     private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Complete(string id, ClaimsPrincipal user, OrderingDbContext db, CancellationToken cancellationToken) =>
         MoveAsync(db, id, user.UserId(), OrderStatus.Shipped, OrderStatus.Completed, "Only a shipped order can be completed.", cancellationToken);
 
-    /// <summary>An operator ships a paid order: <c>paid → shipped</c>; 409 <c>invalid_transition</c> from any other state.</summary>
-    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Ship(string id, OrderingDbContext db, CancellationToken cancellationToken) =>
-        MoveAsync(db, id, buyer: null, OrderStatus.Paid, OrderStatus.Shipped, "Only a paid order can be shipped.", cancellationToken);
+    public const string AddressRequired = "address_required";
+
+    /// <summary>
+    /// An operator ships a paid order: <c>paid → shipped</c>; 409 <c>invalid_transition</c> from any
+    /// other state, 409 <c>address_required</c> for a flash-sale order whose buyer has not said where.
+    /// </summary>
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Ship(string id, OrderingDbContext db, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(id, out var orderId)
+            && await db.Orders.AsNoTracking().AnyAsync(o => o.Id == orderId && o.Status == OrderStatus.Paid && o.Address == null, cancellationToken))
+        {
+            return Problems.Conflict(AddressRequired, "The buyer has not given this order's shipping address yet.");
+        }
+        return await MoveAsync(db, id, buyer: null, OrderStatus.Paid, OrderStatus.Shipped, "Only a paid order can be shipped.", cancellationToken);
+    }
 
     /// <summary>One conditional update: only an order in <paramref name="from"/> moves, once, whatever runs at the same time.</summary>
     private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> MoveAsync(

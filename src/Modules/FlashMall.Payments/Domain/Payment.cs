@@ -23,11 +23,17 @@ internal static class PaymentStatus
     public const string Refunding = "refunding";
     public const string Refunded = "refunded";
 
+    /// <summary>The provider refused the refund for good: an operator settles it by hand (logged at Error).</summary>
+    public const string RefundFailed = "refund_failed";
+
     /// <summary>The intent a new request for the order reuses instead of making a second one.</summary>
     public static readonly string[] Active = [Creating, Pending, Unknown];
 
     /// <summary>A capture at the provider may still arrive for these.</summary>
     public static readonly string[] Capturable = [Creating, Pending, Unknown, Failed];
+
+    /// <summary>Failures after which the provider may still hold a payment the buyer can complete (not ones it never saw).</summary>
+    public static readonly string[] CompletableFailures = ["declined"];
 }
 
 /// <summary>

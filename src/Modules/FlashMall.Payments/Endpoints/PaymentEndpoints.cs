@@ -88,9 +88,11 @@ internal static class PaymentEndpoints
     }
 
     /// <summary>
-    /// Gives a paid order's money back in full and moves it to <c>refunded</c> (its units return
-    /// through <see cref="OrderRefunded"/>); 409 <c>invalid_transition</c> unless it is paid; 503 when
-    /// the provider cannot be asked now (the refund stays under way and the reconciliation job finishes it).
+    /// Gives a paid order's money back in full: the order turns <c>refunded</c> (its units return
+    /// through <see cref="OrderRefunded"/>) together with the payment turning <c>refunding</c>, then
+    /// the provider refunds. 409 <c>invalid_transition</c> unless the order is paid; 503 when the
+    /// provider cannot be asked now (the refund is under way: reconciliation finishes it, and a
+    /// retry asks again); 502 <c>payment_provider_refused</c> when the provider refuses it for good.
     /// </summary>
     private static async Task<Results<Ok<RefundView>, ProblemHttpResult>> Refund(
         string id, IOrderPayments orders, PaymentsDbContext db, PaymentSettlement settlement, IPaymentProvider provider, HttpContext http,
@@ -100,12 +102,15 @@ internal static class PaymentEndpoints
         {
             return Problems.NotFound("order");
         }
-        var payment = order.Status == "paid"
-            ? await db.Payments.AsNoTracking()
-                .Where(p => p.OrderId == orderId && (p.Status == PaymentStatus.Succeeded || (p.Status == PaymentStatus.Refunding && p.Reason == PaymentSettlement.OperatorRefund)))
-                .SingleOrDefaultAsync(cancellationToken)
-            : null;
-        if (payment is null || !await settlement.BeginRefundAsync(payment.Id, byOperator: true, cancellationToken))
+        var payment = order.Status switch
+        {
+            "paid" => await db.Payments.AsNoTracking().SingleOrDefaultAsync(p => p.OrderId == orderId && p.Status == PaymentStatus.Succeeded, cancellationToken),
+            // A refund begun before whose provider call failed: ask again.
+            "refunded" => await db.Payments.AsNoTracking()
+                .SingleOrDefaultAsync(p => p.OrderId == orderId && p.Status == PaymentStatus.Refunding && p.Reason == PaymentSettlement.OperatorRefund, cancellationToken),
+            _ => null,
+        };
+        if (payment is null || (payment.Status == PaymentStatus.Succeeded && !await settlement.BeginOperatorRefundAsync(payment, cancellationToken)))
         {
             return Problems.Conflict(InvalidTransition, "Only a paid order can be refunded.");
         }
@@ -113,14 +118,18 @@ internal static class PaymentEndpoints
         {
             await provider.RefundAsync(payment.Id, payment.Amount, cancellationToken);
         }
+        catch (PaymentProviderException ex) when (ex.Failure == ProviderFailure.Refused)
+        {
+            await settlement.RefundRefusedAsync(payment.Id, ex.Message, CancellationToken.None);
+            return Problems.Create(StatusCodes.Status502BadGateway, ProviderRefused, "Payment provider refused", "The provider refused the refund; an operator must settle it.");
+        }
         catch (PaymentProviderException)
         {
             http.Response.Headers.RetryAfter = "15";
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProviderUnavailable, "Payment provider unavailable",
-                "The refund is under way but the provider cannot be reached now; it is retried until it is done.");
+                "The order is refunded and the money is under way, but the provider cannot be reached now; it is retried until it is done.");
         }
         await settlement.RefundedAsync(payment.Id, eventId: null, CancellationToken.None);
-        var status = (await orders.FindAsync(orderId, CancellationToken.None))!.Status;
-        return TypedResults.Ok(new RefundView(orderId.ToString(), status, payment.Id.ToString(), payment.Amount));
+        return TypedResults.Ok(new RefundView(orderId.ToString(), "refunded", payment.Id.ToString(), payment.Amount));
     }
 }

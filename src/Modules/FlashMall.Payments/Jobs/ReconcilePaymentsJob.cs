@@ -10,11 +10,13 @@ namespace FlashMall.Payments.Jobs;
 
 /// <summary>
 /// Compares our payments with the provider's records and settles what webhooks did not: an
-/// intent parked (<c>unknown</c>), stuck (<c>creating</c>) or unanswered (<c>pending</c>) past
-/// <c>Payments:Reconciliation:After</c> takes the provider's status (a capture whose webhook was
-/// lost pays its order; one the provider never saw fails); a capture no order could take
-/// (<c>refund_due</c>) and a refund left under way are refunded. No paid order is lost and none is
-/// charged twice. It stops at the first provider failure; the next run goes on.
+/// intent parked (<c>unknown</c>), stuck (<c>creating</c>), unanswered (<c>pending</c>) or declined
+/// (the buyer may have paid after all) past <c>Payments:Reconciliation:After</c> takes the
+/// provider's status (a capture whose webhook was lost pays its order; one the provider never saw
+/// fails), each looked at again only after another interval; a capture no order could take
+/// (<c>refund_due</c>) and a refund left under way are refunded, and one the provider refuses for
+/// good turns <c>refund_failed</c> for an operator without holding up the others. No paid order is
+/// lost and none is charged twice. It stops when the provider is down; the next run goes on.
 /// </summary>
 internal sealed partial class ReconcilePaymentsJob(
     PaymentsDbContext db, IPaymentProvider provider, PaymentIntents intents, PaymentSettlement settlement, IOptions<PaymentsOptions> options,
@@ -35,25 +37,33 @@ internal sealed partial class ReconcilePaymentsJob(
         var refunded = 0;
         try
         {
+            // Parked and stuck intents first, then unanswered ones, then declines a buyer may still have completed.
             var unsettled = await db.Payments.AsNoTracking()
-                .Where(p => PaymentStatus.Active.Contains(p.Status) && p.UpdatedAt <= due && p.CreatedAt >= oldest)
-                .OrderBy(p => p.UpdatedAt).Take(BatchSize).ToListAsync(cancellationToken);
+                .Where(p => (PaymentStatus.Active.Contains(p.Status) || (p.Status == PaymentStatus.Failed && PaymentStatus.CompletableFailures.Contains(p.Reason!)))
+                    && p.UpdatedAt <= due && p.CreatedAt >= oldest)
+                .OrderBy(p => p.Status == PaymentStatus.Unknown || p.Status == PaymentStatus.Creating ? 0 : p.Status == PaymentStatus.Pending ? 1 : 2)
+                .ThenBy(p => p.UpdatedAt)
+                .Take(BatchSize).ToListAsync(cancellationToken);
             foreach (var payment in unsettled)
             {
-                if (await provider.FindAsync(payment.Id, cancellationToken) is { } record)
+                try
                 {
-                    await intents.ApplyAsync(payment, record, cancellationToken);
-                    if (record.Status == "pending")
+                    if (await provider.FindAsync(payment.Id, cancellationToken) is { } record)
                     {
-                        // Still unpaid there: look again after another interval, not every run.
-                        await db.Payments.Where(p => p.Id == payment.Id && p.Status == PaymentStatus.Pending)
-                            .ExecuteUpdateAsync(s => s.SetProperty(p => p.UpdatedAt, now), cancellationToken);
+                        await intents.ApplyAsync(payment, record, cancellationToken);
+                    }
+                    else if (payment.Status != PaymentStatus.Failed)
+                    {
+                        await settlement.FailedAsync(payment.Id, eventId: null, "unknown_to_provider", cancellationToken);
                     }
                 }
-                else
+                catch (PaymentProviderException ex) when (ex.Failure == ProviderFailure.Refused)
                 {
-                    await settlement.FailedAsync(payment.Id, eventId: null, "unknown_to_provider", cancellationToken);
+                    LogLookupRefused(logger, payment.Id, ex.Message);
                 }
+                // Whatever came of it, look at this one again only after another interval.
+                await db.Payments.Where(p => p.Id == payment.Id && p.UpdatedAt <= due)
+                    .ExecuteUpdateAsync(s => s.SetProperty(p => p.UpdatedAt, now), cancellationToken);
                 settled++;
             }
 
@@ -62,17 +72,26 @@ internal sealed partial class ReconcilePaymentsJob(
                 .OrderBy(p => p.UpdatedAt).Take(BatchSize).ToListAsync(cancellationToken);
             foreach (var payment in refunds)
             {
-                if (!await settlement.BeginRefundAsync(payment.Id, byOperator: false, cancellationToken))
+                if (!await settlement.BeginDueRefundAsync(payment.Id, cancellationToken))
                 {
                     continue;
                 }
-                await provider.RefundAsync(payment.Id, payment.Amount, cancellationToken);
+                try
+                {
+                    await provider.RefundAsync(payment.Id, payment.Amount, cancellationToken);
+                }
+                catch (PaymentProviderException ex) when (ex.Failure == ProviderFailure.Refused)
+                {
+                    await settlement.RefundRefusedAsync(payment.Id, ex.Message, cancellationToken);
+                    continue;
+                }
                 await settlement.RefundedAsync(payment.Id, eventId: null, cancellationToken);
                 refunded++;
             }
         }
         catch (PaymentProviderException ex)
         {
+            // Unreachable or unanswered: the provider is down; the next run goes on where this one stopped.
             LogProviderFailed(logger, ex, settled, refunded);
             return;
         }
@@ -81,6 +100,9 @@ internal sealed partial class ReconcilePaymentsJob(
             LogReconciled(logger, settled, refunded);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The provider refused to look up payment {PaymentId} ({Why}); it is looked at again next interval")]
+    private static partial void LogLookupRefused(ILogger logger, Guid paymentId, string why);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Payments reconciled with the provider: {Settled} intents looked up, {Refunded} refunds completed")]
     private static partial void LogReconciled(ILogger logger, int settled, int refunded);

@@ -39,6 +39,8 @@ internal sealed class HttpPaymentProvider(HttpClient http, SelfAddress self, Pay
     public async Task RefundAsync(Guid paymentId, long amount, CancellationToken cancellationToken)
     {
         using var message = Request(HttpMethod.Post, $"v1/payments/{paymentId}/refund", JsonContent.Create(new ProviderRefundBody(amount)));
+        // The provider refunds once per key, whoever asks again (an operator's retry, reconciliation).
+        message.Headers.Add("Idempotency-Key", $"refund-{paymentId}");
         using var response = await SendAsync(message, cancellationToken);
         await ReadAsync(response, cancellationToken);
     }

@@ -62,14 +62,15 @@ internal static partial class WebhookEndpoint
         {
             received = null;
         }
-        if (received is not { Id: { Length: > 0 and <= 100 } eventId, Type: { } type, Data: { PaymentId: { } paymentId } data })
+        if (received is not { Id: { Length: > 0 and <= 100 } eventId, Type: { } type, Data: { PaymentId: { } paymentId } data }
+            || (type == ProviderEvent.PaymentSucceeded && (data.Amount is null || data.Currency is null)))
         {
-            return Problems.Validation("body", "An event with an id (at most 100 characters), a type and data.paymentId.");
+            return Problems.Validation("body", "An event with an id (at most 100 characters), a type and data.paymentId (and a capture's amount and currency).");
         }
 
         var outcome = type switch
         {
-            ProviderEvent.PaymentSucceeded when data.Amount is { } amount => await settlement.SucceededAsync(paymentId, amount, eventId, cancellationToken),
+            ProviderEvent.PaymentSucceeded => await settlement.SucceededAsync(paymentId, data.Amount!.Value, data.Currency!, eventId, cancellationToken),
             ProviderEvent.PaymentFailed => await settlement.FailedAsync(paymentId, eventId, "declined", cancellationToken),
             ProviderEvent.RefundSucceeded => await settlement.RefundedAsync(paymentId, eventId, cancellationToken),
             _ => (SettleOutcome?)null,

@@ -61,6 +61,11 @@ namespace FlashMall.Coupons.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.PrimitiveCollection<string>("CategoryIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("category_ids");
+
                     b.Property<int>("Claimed")
                         .HasColumnType("INTEGER")
                         .HasColumnName("claimed");
@@ -96,6 +101,10 @@ namespace FlashMall.Coupons.Persistence.Migrations.Sqlite
                     b.Property<int>("PerUserLimit")
                         .HasColumnType("INTEGER")
                         .HasColumnName("per_user_limit");
+
+                    b.Property<bool>("Stackable")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("stackable");
 
                     b.Property<int>("TotalQuantity")
                         .HasColumnType("INTEGER")
