@@ -1,9 +1,11 @@
 using FlashMall.Accounts;
 using FlashMall.Catalog;
+using FlashMall.Circle;
 using FlashMall.Coupons;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
+using FlashMall.Media;
 using FlashMall.Ordering;
 using FlashMall.Payments;
 using FlashMall.RabbitMq;
@@ -27,6 +29,8 @@ builder.AddOrdering();
 builder.AddCoupons();
 builder.AddPayments();
 builder.AddRisk();
+builder.AddMedia();
+builder.AddCircle();
 
 builder.AddScheduling();
 
@@ -40,6 +44,8 @@ app.MapOrdering();
 app.MapCoupons();
 app.MapPayments();
 app.MapRisk();
+app.MapMedia();
+app.MapCircle();
 app.MapScheduling();
 app.MapDeadLetters();
 
