@@ -284,3 +284,58 @@ public sealed class UploadMemoryTests(KestrelFactory factory) : IClassFixture<Ke
         Assert.False(Directory.Exists(staging) && Directory.EnumerateFiles(staging).Any());
     }
 }
+
+/// <summary>A node storing images in a bucket of its own on the S3-compatible server test.sh starts.</summary>
+public sealed class S3MediaFactory : FlashMallFactory
+{
+    public string Bucket { get; } = $"fm-media-{Guid.NewGuid():N}";
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        if (TestEnvironment.S3 is null)
+        {
+            return;
+        }
+        var options = S3Settings.Options(Bucket);
+        using (var client = FlashMall.Media.Storage.S3BlobStore.CreateClient(options.S3))
+        {
+            await client.PutBucketAsync(Bucket);
+        }
+        Settings["Media:Store"] = "S3";
+        Settings["Media:S3:ServiceUrl"] = options.S3.ServiceUrl;
+        Settings["Media:S3:Bucket"] = Bucket;
+        Settings["Media:S3:AccessKey"] = options.S3.AccessKey;
+        Settings["Media:S3:SecretKey"] = options.S3.SecretKey;
+    }
+}
+
+public sealed class S3MediaTests(S3MediaFactory factory) : IClassFixture<S3MediaFactory>
+{
+    [S3Fact]
+    public async Task Images_posted_on_an_S3_node_land_in_the_bucket_and_are_served_at_their_size()
+    {
+        using var client = (await factory.NewUserAsync()).Client;
+        var response = await client.PostAsync("/api/circle/posts",
+            TestImages.Post("s3", TestImages.Jpeg(TestImages.JpegWithExif(600, 400), "exif.jpg")));
+        var image = (await response.JsonAsync(HttpStatusCode.Created)).GetProperty("images")[0];
+        var url = image.GetProperty("url").GetString()!;
+
+        var served = await client.GetAsync(url);
+        await served.EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.Equal("public, max-age=31536000, immutable", served.Headers.CacheControl?.ToString());
+        var bytes = await served.Content.ReadAsByteArrayAsync();
+        using (var codec = SKCodec.Create(new MemoryStream(bytes)))
+        {
+            Assert.Equal(new SKSizeI(400, 600), codec.Info.Size);
+        }
+        Assert.False(TestImages.HasApp1(bytes));
+
+        var options = S3Settings.Options(factory.Bucket);
+        using var s3 = FlashMall.Media.Storage.S3BlobStore.CreateClient(options.S3);
+        var keys = (await s3.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = factory.Bucket })).S3Objects.Select(o => o.Key).ToList();
+        Assert.Equal(3, keys.Count); // full, medium, thumbnail
+        Assert.Contains("media/" + url[(url.LastIndexOf('/') + 1)..], keys);
+        Assert.False(Directory.Exists(Path.Combine(factory.Services.GetRequiredService<IOptions<DataOptions>>().Value.FullPath, "media")));
+    }
+}

@@ -12,7 +12,7 @@ namespace FlashMall.Media;
 /// <summary>
 /// Media: the image upload pipeline other modules use through <see cref="IImageUploads"/>
 /// (streamed, size-, format- and pixel-checked, re-encoded without metadata in three sizes,
-/// content-addressed), the blob store behind it (a folder under <c>Data:Directory</c>), and
+/// content-addressed), the blob store behind it (a folder under <c>Data:Directory</c>, or an S3-compatible bucket), and
 /// <c>GET /media/{name}</c> with immutable caching for browsers and a CDN.
 /// </summary>
 public static class MediaModule
@@ -24,7 +24,15 @@ public static class MediaModule
         services.AddSingleton<IValidateOptions<MediaOptions>, MediaOptionsDataValidator>();
         services.AddSingleton<IValidateOptions<MediaOptions>, MediaOptionsValidator>();
         services.AddSingleton<MediaUrls>();
-        services.AddSingleton<IBlobStore, FileSystemBlobStore>();
+        if (builder.Configuration[$"{MediaOptions.SectionName}:{nameof(MediaOptions.Store)}"] == MediaStores.S3)
+        {
+            services.AddSingleton(provider => S3BlobStore.CreateClient(provider.GetRequiredService<IOptions<MediaOptions>>().Value.S3));
+            services.AddSingleton<IBlobStore, S3BlobStore>();
+        }
+        else
+        {
+            services.AddSingleton<IBlobStore, FileSystemBlobStore>();
+        }
         services.AddSingleton<IImageUploads, ImagePipeline>();
         return builder;
     }

@@ -6,6 +6,7 @@ namespace FlashMall.Media;
 internal static class MediaStores
 {
     public const string FileSystem = "FileSystem";
+    public const string S3 = "S3";
 }
 
 internal static class OutputFormats
@@ -19,7 +20,7 @@ internal sealed class MediaOptions
 {
     public const string SectionName = "Media";
 
-    /// <summary><c>FileSystem</c>: a folder under <c>Data:Directory</c>, served by the node.</summary>
+    /// <summary><c>FileSystem</c> (a folder under <c>Data:Directory</c>) or <c>S3</c> (<see cref="S3"/>); the node serves either at <c>/media/</c>.</summary>
     [Required]
     public string Store { get; set; } = MediaStores.FileSystem;
 
@@ -61,6 +62,9 @@ internal sealed class MediaOptions
     [Range(1, 256)]
     public int MaxConcurrentDecodes { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary><c>Media:S3:*</c>, read when <see cref="Store"/> is <c>S3</c>.</summary>
+    public S3StoreOptions S3 { get; set; } = new();
+
     public string FileExtension => OutputFormat == OutputFormats.Webp ? "webp" : "jpg";
 
     public string ContentType => OutputFormat == OutputFormats.Webp ? "image/webp" : "image/jpeg";
@@ -75,9 +79,24 @@ internal sealed class MediaOptionsValidator : IValidateOptions<MediaOptions>
     public ValidateOptionsResult Validate(string? name, MediaOptions options)
     {
         var failures = new List<string>();
-        if (options.Store is not MediaStores.FileSystem)
+        if (options.Store is not (MediaStores.FileSystem or MediaStores.S3))
         {
-            failures.Add($"Media:Store must be {MediaStores.FileSystem} (the S3 adapter is not in this build), not '{options.Store}'.");
+            failures.Add($"Media:Store must be {MediaStores.FileSystem} or {MediaStores.S3}, not '{options.Store}'.");
+        }
+        if (options.Store == MediaStores.S3)
+        {
+            if (string.IsNullOrWhiteSpace(options.S3.Bucket))
+            {
+                failures.Add("Media:S3:Bucket is required when Media:Store is S3.");
+            }
+            if (!string.IsNullOrEmpty(options.S3.ServiceUrl) && !Uri.TryCreate(options.S3.ServiceUrl, UriKind.Absolute, out _))
+            {
+                failures.Add($"Media:S3:ServiceUrl must be an absolute URL, not '{options.S3.ServiceUrl}'.");
+            }
+            if (string.IsNullOrEmpty(options.S3.AccessKey) != string.IsNullOrEmpty(options.S3.SecretKey))
+            {
+                failures.Add("Media:S3:AccessKey and Media:S3:SecretKey go together (or neither, for the SDK's default credentials).");
+            }
         }
         if (options.OutputFormat is not (OutputFormats.Jpeg or OutputFormats.Webp))
         {
@@ -94,4 +113,29 @@ internal sealed class MediaOptionsValidator : IValidateOptions<MediaOptions>
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+}
+
+/// <summary>
+/// <c>Media:S3:*</c>: an S3-compatible bucket. Without <see cref="ServiceUrl"/> the client talks
+/// to AWS in <see cref="Region"/>; without keys it takes the SDK's default credentials (environment,
+/// instance role).
+/// </summary>
+internal sealed class S3StoreOptions
+{
+    /// <summary>The endpoint of an S3-compatible server, e.g. <c>http://127.0.0.1:9000</c>.</summary>
+    public string? ServiceUrl { get; set; }
+
+    public string Bucket { get; set; } = "";
+
+    public string Region { get; set; } = "us-east-1";
+
+    public string? AccessKey { get; set; }
+
+    public string? SecretKey { get; set; }
+
+    /// <summary>Key prefix of every object; <c>media/</c> lines bucket keys up with the node's <c>/media/</c> paths for a CDN.</summary>
+    public string Prefix { get; set; } = "media/";
+
+    /// <summary><c>http://host/bucket/key</c> rather than <c>http://bucket.host/key</c>: what most S3-compatible servers expect.</summary>
+    public bool ForcePathStyle { get; set; } = true;
 }
