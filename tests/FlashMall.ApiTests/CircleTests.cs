@@ -48,7 +48,7 @@ public sealed class CircleTests(FlashMallFactory factory) : IClassFixture<FlashM
     {
         using var client = (await factory.NewUserAsync()).Client;
         const string text = "<script>alert('x')</script> & 好物分享 \"quoted\"";
-        var productId = Guid.NewGuid().ToString();
+        var productId = await ProductAsync();
         var body = TestImages.Post(text);
         body.Add(new StringContent(productId), "productIds");
         var postId = (await (await client.PostAsync("/api/circle/posts", body)).JsonAsync(HttpStatusCode.Created)).GetProperty("postId").GetString()!;
@@ -66,6 +66,38 @@ public sealed class CircleTests(FlashMallFactory factory) : IClassFixture<FlashM
         var created = Assert.Single(events);
         Assert.EndsWith("PostCreated", created.Type, StringComparison.Ordinal);
         Assert.Equal(text, JsonDocument.Parse(created.Payload).RootElement.GetProperty("Text").GetString());
+    }
+
+    /// <summary>A product made by a merchandiser: its id.</summary>
+    private async Task<string> ProductAsync()
+    {
+        using var merchandiser = (await factory.NewUserAsync("merchandiser")).Client;
+        var created = await merchandiser.CreateProductAsync(CatalogHelpers.ProductBody(await factory.CategoryAsync()));
+        return created.GetProperty("id").GetString()!;
+    }
+
+    [Fact]
+    public async Task Linked_products_must_exist_and_be_product_ids()
+    {
+        using var client = (await factory.NewUserAsync()).Client;
+        var product = await ProductAsync();
+        var unknown = Guid.NewGuid().ToString();
+        var body = TestImages.Post("links");
+        body.Add(new StringContent($"{product},{unknown}"), "productIds");
+        var refused = await client.PostAsync("/api/circle/posts", body);
+        var problem = await refused.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.Contains(unknown, problem.GetProperty("errors").GetProperty("productIds")[0].GetString(), StringComparison.Ordinal);
+
+        var garbage = TestImages.Post("links");
+        garbage.Add(new StringContent("not-an-id"), "productIds");
+        await (await client.PostAsync("/api/circle/posts", garbage)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+
+        var accepted = TestImages.Post("links");
+        accepted.Add(new StringContent(product), "productIds");
+        accepted.Add(new StringContent(product), "productIds");
+        var postId = (await (await client.PostAsync("/api/circle/posts", accepted)).JsonAsync(HttpStatusCode.Created)).GetProperty("postId").GetString();
+        var post = await (await client.GetAsync($"/api/circle/posts/{postId}")).JsonAsync();
+        Assert.Equal([product], post.GetProperty("productIds").EnumerateArray().Select(p => p.GetString()));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text;
 using FlashMall.Circle.Domain;
 using FlashMall.Circle.Persistence;
+using FlashMall.Contracts.Catalog;
 using FlashMall.Contracts.Circle;
 using FlashMall.Contracts.Media;
 using FlashMall.Kernel.Hosting;
@@ -45,8 +46,8 @@ internal static class PostEndpoints
     }
 
     private static async Task<Results<Created<PostCreatedView>, ProblemHttpResult>> Create(
-        HttpContext http, ClaimsPrincipal user, IImageUploads uploads, CircleDbContext db, IIdGenerator ids, TimeProvider clock,
-        CancellationToken cancellationToken)
+        HttpContext http, ClaimsPrincipal user, IImageUploads uploads, ICatalogProducts catalog, CircleDbContext db, IIdGenerator ids,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -128,6 +129,14 @@ internal static class PostEndpoints
                 else
                 {
                     validator.Add("productIds", $"'{productId}' is not a product id.");
+                }
+            }
+            if (validator.IsValid && products.Count > 0)
+            {
+                var existing = await catalog.ExistingAsync(products, cancellationToken);
+                foreach (var missing in products.Where(p => !existing.Contains(p)))
+                {
+                    validator.Add("productIds", $"No product {missing}.");
                 }
             }
             if (!validator.IsValid)
