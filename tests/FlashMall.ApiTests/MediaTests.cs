@@ -186,6 +186,24 @@ public sealed class MediaTests(FlashMallFactory factory) : IClassFixture<FlashMa
     }
 
     [Fact]
+    public async Task A_post_declaring_more_than_nine_full_images_is_413_before_it_is_read()
+    {
+        var user = await factory.NewUserAsync();
+        using var client = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", user.Tokens.AccessToken);
+        const long declared = 9L * 10 * 1024 * 1024 + 1024 * 1024 + 1;
+        var source = new GeneratedStream(declared);
+        var content = new StreamContent(source);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+        content.Headers.ContentLength = declared;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var response = await client.PostAsync("/api/circle/posts", content, timeout.Token);
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        Assert.Contains($"{declared - 1} bytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal); // this endpoint's limit, not the 1 MB default
+        Assert.True(source.BytesRead < 10L * 1024 * 1024, $"{source.BytesRead} bytes were read");
+    }
+
+    [Fact]
     public async Task A_body_that_is_not_multipart_is_415()
     {
         using var client = await PosterAsync();

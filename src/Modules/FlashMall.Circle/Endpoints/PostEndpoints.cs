@@ -13,7 +13,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -36,10 +36,9 @@ internal static class PostEndpoints
 
     public static void MapPostEndpoints(this IEndpointRouteBuilder routes)
     {
-        var maxImageBytes = routes.ServiceProvider.GetRequiredService<IImageUploads>().MaxImageBytes;
         var posts = routes.MapGroup("/api/circle/posts").WithTags("Circle");
         posts.MapPost("/", Create).RequireAuthorization().RefusedWhileReadOnly()
-            .WithMetadata(new RequestSizeLimitAttribute(Post.MaxImages * maxImageBytes + RequestBodyLimits.DefaultMaxBodyBytes))
+            .WithMetadata(new PostBodyLimit(routes.ServiceProvider))
             .Accepts<IFormFile>("multipart/form-data");
         posts.MapGet("/{id}", Get).AllowAnonymous();
         posts.MapDelete("/{id}", Delete).RequireAuthorization().RefusedWhileReadOnly();
@@ -168,6 +167,19 @@ internal static class PostEndpoints
                 await image.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// Nine images at Media's per-image limit plus the text fields. Read at the first request, not
+    /// when routes are mapped: the options are validated at start, and an invalid value must stop
+    /// the node with its message, not with an exception from the route table.
+    /// </summary>
+    private sealed class PostBodyLimit(IServiceProvider services) : IRequestSizeLimitMetadata
+    {
+        private readonly Lazy<long> _limit = new(() =>
+            Post.MaxImages * services.GetRequiredService<IImageUploads>().MaxImageBytes + RequestBodyLimits.DefaultMaxBodyBytes);
+
+        public long? MaxRequestBodySize => _limit.Value;
     }
 
     private static string ImageTitle(int status) => status switch
