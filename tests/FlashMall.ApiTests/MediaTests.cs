@@ -212,6 +212,59 @@ public sealed class MediaTests(FlashMallFactory factory) : IClassFixture<FlashMa
     }
 }
 
+/// <summary>A node re-encoding as WebP, with a crashed upload's staging file left in its data folder.</summary>
+public sealed class WebpMediaFactory : FlashMallFactory
+{
+    public string? Leftover { get; private set; }
+
+    public string? Fresh { get; private set; }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Settings["Media:OutputFormat"] = "Webp";
+        var staging = Path.Combine(Settings["Data:Directory"]!, "media-staging");
+        Directory.CreateDirectory(staging);
+        Leftover = Path.Combine(staging, "crashed-upload");
+        await File.WriteAllTextAsync(Leftover, "half an upload");
+        File.SetLastWriteTimeUtc(Leftover, DateTime.UtcNow.AddHours(-2));
+        Fresh = Path.Combine(staging, "another-nodes-upload");
+        await File.WriteAllTextAsync(Fresh, "in progress");
+    }
+}
+
+public sealed class WebpMediaTests(WebpMediaFactory factory) : IClassFixture<WebpMediaFactory>
+{
+    [Fact]
+    public async Task With_webp_output_every_size_is_served_as_webp_at_its_size()
+    {
+        using var client = (await factory.NewUserAsync()).Client;
+        var response = await client.PostAsync("/api/circle/posts",
+            TestImages.Post("webp", TestImages.Jpeg(TestImages.Photo(1600, 1200, SKEncodedImageFormat.Jpeg, seed: 9))));
+        var image = (await response.JsonAsync(HttpStatusCode.Created)).GetProperty("images")[0];
+        foreach (var (field, size) in new[] { ("url", new SKSizeI(1600, 1200)), ("mediumUrl", new SKSizeI(1080, 810)), ("thumbUrl", new SKSizeI(320, 240)) })
+        {
+            var url = image.GetProperty(field).GetString()!;
+            Assert.EndsWith(".webp", url, StringComparison.Ordinal);
+            var served = await client.GetAsync(url);
+            await served.EnsureStatusAsync(HttpStatusCode.OK);
+            Assert.Equal("image/webp", served.Content.Headers.ContentType?.MediaType);
+            using var codec = SKCodec.Create(new MemoryStream(await served.Content.ReadAsByteArrayAsync()));
+            Assert.Equal(SKEncodedImageFormat.Webp, codec.EncodedFormat);
+            Assert.Equal(size, codec.Info.Size);
+        }
+    }
+
+    [Fact]
+    public async Task Staging_files_left_by_a_crash_are_removed_at_start_and_recent_ones_are_kept()
+    {
+        using var client = factory.CreateClient();
+        await (await client.GetAsync("/health/live")).EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.False(File.Exists(factory.Leftover));
+        Assert.True(File.Exists(factory.Fresh));
+    }
+}
+
 /// <summary>A node whose image URLs point at a CDN host.</summary>
 public sealed class CdnMediaFactory : FlashMallFactory
 {

@@ -34,6 +34,7 @@ public static class MediaModule
             services.AddSingleton<IBlobStore, FileSystemBlobStore>();
         }
         services.AddSingleton<IImageUploads, ImagePipeline>();
+        services.AddHostedService<StagingSweeper>();
         return builder;
     }
 

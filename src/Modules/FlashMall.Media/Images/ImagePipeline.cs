@@ -30,10 +30,12 @@ internal sealed class ImagePipeline(IBlobStore store, IOptions<MediaOptions> opt
 
     private const int BufferSize = 80 * 1024;
     private readonly MediaOptions _options = options.Value;
-    private readonly string _staging = Path.Combine(data.Value.FullPath, "media-staging");
+    private readonly string _staging = StagingFolder(data.Value);
     private readonly SemaphoreSlim _decodes = new(options.Value.MaxConcurrentDecodes);
 
     public long MaxImageBytes => _options.MaxImageBytes;
+
+    public static string StagingFolder(DataOptions data) => Path.Combine(data.FullPath, "media-staging");
 
     public async Task<ImageStaging> StageAsync(Stream content, CancellationToken cancellationToken = default)
     {
