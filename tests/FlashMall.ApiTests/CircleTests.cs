@@ -240,6 +240,18 @@ public sealed class CircleTests(FlashMallFactory factory) : IClassFixture<FlashM
         var hidden = await factory.WithScopeAsync(s => s.GetRequiredService<CircleDbContext>().Set<OutboxMessage>().AsNoTracking()
             .CountAsync(m => m.AggregateId == postId && m.Type.EndsWith("PostHidden")));
         Assert.Equal(1, hidden);
+
+        // An operator reviews it: listed with the reasons, then restored to the feed.
+        Assert.Equal(HttpStatusCode.Forbidden, (await first.GetAsync("/api/admin/circle/hidden")).StatusCode);
+        using var reviewer = (await factory.NewUserAsync("operator")).Client;
+        var queue = await (await reviewer.GetAsync("/api/admin/circle/hidden?pageSize=100")).JsonAsync();
+        var entry = queue.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("post").GetProperty("postId").GetString() == postId);
+        Assert.Equal(3, entry.GetProperty("reports").GetInt32());
+        Assert.Equal(["spam"], entry.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(HttpStatusCode.NoContent, (await reviewer.PostAsync($"/api/admin/circle/posts/{postId}/restore", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await reviewer.PostAsync($"/api/admin/circle/posts/{postId}/restore", null)).StatusCode);
+        await (await first.GetAsync($"/api/circle/posts/{postId}")).JsonAsync();
+        Assert.Contains(postId, Ids(await FeedAsync(first, "pageSize=100")));
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public static class CircleModule
         routes.MapPostEndpoints();
         routes.MapFeedEndpoints();
         routes.MapInteractionEndpoints();
+        routes.MapModerationEndpoints();
         return routes;
     }
 }
