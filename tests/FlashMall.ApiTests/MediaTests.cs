@@ -111,7 +111,7 @@ public sealed class MediaTests(FlashMallFactory factory) : IClassFixture<FlashMa
         var second = await anonymous.SendAsync(revalidate);
         Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync("/media/" + new string('0', 40) + ".jpg")).StatusCode);
+        await (await anonymous.GetAsync("/media/" + new string('0', 40) + ".jpg")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync("/media/..%2Fkeys.jpg")).StatusCode);
     }
 

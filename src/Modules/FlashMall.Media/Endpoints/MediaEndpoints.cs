@@ -1,3 +1,4 @@
+using FlashMall.Kernel.Problems;
 using FlashMall.Media.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,17 +21,17 @@ internal static partial class MediaEndpoints
         routes.MapGet("/media/{name}", Get).WithTags("Media").AllowAnonymous();
     }
 
-    private static async Task<Results<FileStreamHttpResult, NotFound>> Get(
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Get(
         string name, HttpContext http, IBlobStore store, CancellationToken cancellationToken)
     {
         if (!StoredName().IsMatch(name))
         {
-            return TypedResults.NotFound();
+            return Problems.NotFound("image");
         }
         var blob = await store.OpenAsync(name, cancellationToken);
         if (blob is null)
         {
-            return TypedResults.NotFound();
+            return Problems.NotFound("image");
         }
         http.Response.Headers.CacheControl = CacheControl;
         http.Response.Headers.XContentTypeOptions = "nosniff";
