@@ -21,6 +21,8 @@
 # neither. (A test that restarts Redis starts a private redis-server of its own.)
 # The PostgreSQL run and --exec also get FLASHMALL_TEST_SPHINX (a MySqlConnector
 # connection string to searchd's SphinxQL listener, real-time index "products").
+# Both runs and --exec get FLASHMALL_TEST_S3, the URL of an S3-compatible server
+# (s3rver on the machine's Node.js, installed once into $S3RVER_HOME).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,6 +34,8 @@ PG_ROLE="flashmall"
 PG_PASSWORD="flashmall-test-pw"
 PG_DB="flashmall"
 WAIT_SECONDS=30
+S3RVER_VERSION="3.7.1"
+S3RVER_HOME="${FLASHMALL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flashmall}/s3rver-$S3RVER_VERSION"
 
 usage() {
   echo "usage: $0 [--filter EXPR] | --exec CMD [ARGS...]"
@@ -137,6 +141,7 @@ RCDIR=""             # Redis Cluster: one dir per node, $RCDIR/1 .. $RCDIR/3
 MQDIR=""             # RabbitMQ: data, logs and its start/stop/restart scripts
 MQ_NODE=""
 MQ_JOB=""            # background job that starts RabbitMQ
+S3DIR=""             # s3rver: its objects, log and pid
 PG_JOB=""            # background job that initialises and starts PostgreSQL
 STEP_PID=""          # session leader of the running build / test step
 POLICY_RC_D=/usr/sbin/policy-rc.d
@@ -218,6 +223,14 @@ stop_redis_dir() { # stop_redis_dir DIR NAME: the server whose pid and port file
 # The standalone Redis.
 stop_redis() { stop_redis_dir "$RDIR" Redis; }
 
+stop_s3() { # s3rver keeps nothing worth a graceful stop: end it by its pid
+  [[ -n "$S3DIR" && -f "$S3DIR/pid" ]] || return 0
+  local pid
+  pid="$(cat "$S3DIR/pid" 2>/dev/null || true)"
+  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
+  rm -f "$S3DIR/pid"
+}
+
 stop_redis_cluster() { # the three nodes at once
   [[ -n "$RCDIR" ]] || return 0
   local n stoppers=()
@@ -290,6 +303,7 @@ stop_servers() {
   local cluster_stopper=$!
   stop_sphinx
   stop_redis
+  stop_s3
   wait "$pg_stopper" 2>/dev/null || true
   wait "$mq_stopper" 2>/dev/null || true
   wait "$cluster_stopper" 2>/dev/null || true
@@ -322,7 +336,8 @@ tmp_base="${TMPDIR:-/tmp}"
 TMP="$(mktemp -d "$tmp_base/flashmall-test.XXXXXX")"
 PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; RDIR="$TMP/redis"; MQDIR="$TMP/rabbitmq"
 RCDIR="$TMP/redis-cluster"; SXDIR="$TMP/sphinx"
-mkdir -p "$PGDIR" "$RDIR" "$RCDIR"/{1,2,3} "$MQDIR" "$SXDIR" "$TMP/runs"
+S3DIR="$TMP/s3"
+mkdir -p "$PGDIR" "$RDIR" "$RCDIR"/{1,2,3} "$MQDIR" "$SXDIR" "$S3DIR/data" "$TMP/runs"
 
 # -------------------------------------------------------------- packages --
 
@@ -333,6 +348,8 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [[ -n "$(find_pg_bin)" ]] || missing+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v searchd >/dev/null 2>&1 || missing+=(sphinxsearch)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
   if ((EUID != 0)); then
     die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"
@@ -368,6 +385,12 @@ command -v redis-server >/dev/null 2>&1 || die "redis-server not found"
 command -v redis-cli >/dev/null 2>&1 || die "redis-cli not found"
 command -v rabbitmq-server >/dev/null 2>&1 || die "rabbitmq-server not found"
 command -v searchd >/dev/null 2>&1 || die "searchd (sphinxsearch) not found"
+if [[ ! -f "$S3RVER_HOME/node_modules/s3rver/bin/s3rver.js" ]]; then
+  log "installing s3rver $S3RVER_VERSION into $S3RVER_HOME"
+  mkdir -p "$S3RVER_HOME"
+  timeout 300 npm install --prefix "$S3RVER_HOME" --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION" \
+    >"$TMP/s3rver-install.log" 2>&1 || { show_file "npm install s3rver" "$TMP/s3rver-install.log"; die "installing s3rver failed"; }
+fi
 if ((EUID != 0)) && [[ "$(id -un)" != rabbitmq ]]; then
   die "RabbitMQ's Debian scripts run only as root or as the rabbitmq user: run $0 as root"
 fi
@@ -632,6 +655,33 @@ cluster_start
 REDIS_CLUSTER="127.0.0.1:${RC_PORTS[0]},127.0.0.1:${RC_PORTS[1]},127.0.0.1:${RC_PORTS[2]}"
 log "Redis Cluster ready on $REDIS_CLUSTER in $(fmt_ms $(($(now_ms) - t_cluster)))"
 
+# s3rver (FLASHMALL_TEST_S3): an S3-compatible server on Node.js, objects in $S3DIR/data.
+# Any bucket may be created; it accepts the access key S3RVER with the secret S3RVER.
+s3_start() {
+  local attempt i
+  for attempt in 1 2 3; do
+    pick_port; S3_PORT=$PICKED_PORT
+    : >"$S3DIR/log"
+    node "$S3RVER_HOME/node_modules/s3rver/bin/s3rver.js" --address 127.0.0.1 --port "$S3_PORT" \
+      --directory "$S3DIR/data" --silent >"$S3DIR/log" 2>&1 </dev/null &
+    echo $! >"$S3DIR/pid"
+    for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+      if grep -q "listening on" "$S3DIR/log" 2>/dev/null && port_listening "$S3_PORT"; then return 0; fi
+      kill -0 "$(cat "$S3DIR/pid")" 2>/dev/null || break
+      sleep 0.1
+    done
+    stop_s3
+    grep -q EADDRINUSE "$S3DIR/log" 2>/dev/null || return 1
+  done
+  return 1
+}
+if ! s3_start; then
+  show_file "s3rver log" "$S3DIR/log"
+  die "s3rver did not listen on 127.0.0.1:$S3_PORT within ${WAIT_SECONDS}s"
+fi
+S3_URL="http://127.0.0.1:$S3_PORT"
+log "s3rver $S3RVER_VERSION ready on $S3_URL"
+
 pg_rc=0
 wait "$PG_JOB" || pg_rc=$?
 PG_JOB=""
@@ -679,7 +729,7 @@ if ((${#EXEC[@]})); then
   exec_rc=0
   run_step "$TMP/runs/exec.log" env FLASHMALL_TEST_POSTGRES="$PG_CONN" FLASHMALL_TEST_REDIS="$REDIS_CONN" \
     FLASHMALL_TEST_REDIS_CLUSTER="$REDIS_CLUSTER" \
-    FLASHMALL_TEST_RABBITMQ="$MQ_URI" FLASHMALL_TEST_RABBITMQ_RESTART="$MQDIR/restart.sh" \
+    FLASHMALL_TEST_RABBITMQ="$MQ_URI" FLASHMALL_TEST_RABBITMQ_RESTART="$MQDIR/restart.sh" FLASHMALL_TEST_S3="$S3_URL" \
     FLASHMALL_TEST_SPHINX="$SPHINX_CONN" "${EXEC[@]}" || exec_rc=$?
   exit "$exec_rc"
 fi
@@ -705,8 +755,9 @@ FILTER_ARGS=()
 [[ -n "$FILTER" ]] && FILTER_ARGS=(--filter "$FILTER")
 CLEAN_ENV=(env -u FLASHMALL_TEST_PROVIDER -u FLASHMALL_TEST_POSTGRES -u FLASHMALL_TEST_REDIS
            -u FLASHMALL_TEST_REDIS_CLUSTER -u FLASHMALL_TEST_SPHINX
-           -u FLASHMALL_TEST_RABBITMQ -u FLASHMALL_TEST_RABBITMQ_RESTART)
+           -u FLASHMALL_TEST_RABBITMQ -u FLASHMALL_TEST_RABBITMQ_RESTART -u FLASHMALL_TEST_S3)
 MQ_ENV="FLASHMALL_TEST_RABBITMQ=$MQ_URI|FLASHMALL_TEST_RABBITMQ_RESTART=$MQDIR/restart.sh"
+S3_ENV="FLASHMALL_TEST_S3=$S3_URL"
 REDIS_ENV="FLASHMALL_TEST_REDIS=$REDIS_CONN|FLASHMALL_TEST_REDIS_CLUSTER=$REDIS_CLUSTER"
 
 # Each run: name, project, extra env (NAME=VALUE ...). Filled in below.
@@ -720,9 +771,9 @@ for proj in tests/*/*.csproj; do
 done
 shopt -u nullglob
 if [[ -f "$API_TESTS" ]]; then
-  add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite|$MQ_ENV"
+  add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite|$MQ_ENV|$S3_ENV"
   add_run "ApiTests[Postgres]" "$API_TESTS" \
-    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|$REDIS_ENV|$MQ_ENV|FLASHMALL_TEST_SPHINX=$SPHINX_CONN"
+    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|$REDIS_ENV|$MQ_ENV|$S3_ENV|FLASHMALL_TEST_SPHINX=$SPHINX_CONN"
 else
   log "$API_TESTS not found: skipping the API test runs"
 fi

@@ -1,9 +1,11 @@
 using FlashMall.Accounts;
 using FlashMall.Catalog;
+using FlashMall.Circle;
 using FlashMall.Coupons;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
+using FlashMall.Media;
 using FlashMall.Ordering;
 using FlashMall.Payments;
 using FlashMall.RabbitMq;
@@ -29,6 +31,8 @@ builder.AddCoupons();
 builder.AddPayments();
 builder.AddRisk();
 builder.AddSearch();
+builder.AddMedia();
+builder.AddCircle();
 
 builder.AddScheduling();
 
@@ -43,6 +47,8 @@ app.MapCoupons();
 app.MapPayments();
 app.MapRisk();
 app.MapSearch();
+app.MapMedia();
+app.MapCircle();
 app.MapScheduling();
 app.MapDeadLetters();
 

@@ -27,6 +27,11 @@ public sealed class StartupTests
     [InlineData("--Risk:BlockList:Ips:0=not-an-ip", "Risk:BlockList:Ips")]
     [InlineData("--Risk:BlockList:Users:0=someone", "Risk:BlockList:Users")]
     [InlineData("--Risk:CouponClaims:PerIp:Limit=-1", "PerIp.Limit")]
+    [InlineData("--Media:Store=Azure", "Media:Store")]
+    [InlineData("--Media:Store=S3", "Media:S3:Bucket")]
+    [InlineData("--Media:PublicBaseUrl=cdn.example.com", "Media:PublicBaseUrl")]
+    [InlineData("--Media:MaxImageBytes=0", "MaxImageBytes")]
+    [InlineData("--Circle:HideAfterReports=0", "HideAfterReports")]
     public async Task Invalid_setting_stops_the_server_naming_the_key(string argument, string named)
     {
         var (exitCode, output, error) = await RunServerAsync(argument);

@@ -22,6 +22,7 @@ public static class CatalogModule
         builder.Services.AddScoped<CatalogCache>();
         builder.Services.AddScoped<ICatalogStock, CatalogStock>();
         builder.Services.AddScoped<ICatalogSearchSource, CatalogSearchSource>();
+        builder.Services.AddScoped<ICatalogProducts, CatalogProducts>();
         builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderCancelled, RestockOnOrderCancelled>(RestockOnOrderCancelled.Consumer);
         builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderPlaced, RefreshOnOrderPlaced>(RefreshOnOrderPlaced.Consumer);
         builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderRefunded, RestockOnOrderRefunded>(RestockOnOrderRefunded.Consumer);

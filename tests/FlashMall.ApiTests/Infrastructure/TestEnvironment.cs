@@ -24,6 +24,12 @@ public static class TestEnvironment
 
     /// <summary>A MySqlConnector connection string to the Sphinx searchd test.sh starts (real-time index <c>products</c>), on the PostgreSQL run.</summary>
     public static string? Sphinx => UsesPostgres && Environment.GetEnvironmentVariable("FLASHMALL_TEST_SPHINX") is { Length: > 0 } sphinx ? sphinx : null;
+    /// <summary>The endpoint of an S3-compatible server (test.sh starts s3rver; both runs get it), or null.</summary>
+    public static string? S3 => Environment.GetEnvironmentVariable("FLASHMALL_TEST_S3") is { Length: > 0 } url ? url : null;
+
+    public static string S3AccessKey => Environment.GetEnvironmentVariable("FLASHMALL_TEST_S3_ACCESS_KEY") ?? "S3RVER";
+
+    public static string S3SecretKey => Environment.GetEnvironmentVariable("FLASHMALL_TEST_S3_SECRET_KEY") ?? "S3RVER";
 
     /// <summary>A script that restarts that RabbitMQ (stop, start, wait until it is ready).</summary>
     public static string? RabbitMqRestart => Environment.GetEnvironmentVariable("FLASHMALL_TEST_RABBITMQ_RESTART") is { Length: > 0 } script ? script : null;
@@ -37,6 +43,18 @@ public sealed class RabbitMqFactAttribute : FactAttribute
         if (TestEnvironment.RabbitMq is null || TestEnvironment.RabbitMqRestart is null)
         {
             Skip = "Needs RabbitMQ (test.sh starts it and sets FLASHMALL_TEST_RABBITMQ and FLASHMALL_TEST_RABBITMQ_RESTART).";
+        }
+    }
+}
+
+/// <summary>A fact that needs an S3-compatible server; skipped when there is none.</summary>
+public sealed class S3FactAttribute : FactAttribute
+{
+    public S3FactAttribute()
+    {
+        if (TestEnvironment.S3 is null)
+        {
+            Skip = "Needs an S3-compatible server (test.sh starts s3rver and sets FLASHMALL_TEST_S3).";
         }
     }
 }

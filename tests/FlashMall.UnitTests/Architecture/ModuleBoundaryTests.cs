@@ -12,8 +12,10 @@ public sealed class ModuleBoundaryTests
     [
         typeof(FlashMall.Accounts.AccountsModule).Assembly,
         typeof(FlashMall.Catalog.CatalogModule).Assembly,
+        typeof(FlashMall.Circle.CircleModule).Assembly,
         typeof(FlashMall.Coupons.CouponsModule).Assembly,
         typeof(FlashMall.FlashSales.FlashSalesModule).Assembly,
+        typeof(FlashMall.Media.MediaModule).Assembly,
         typeof(FlashMall.Ordering.OrderingModule).Assembly,
         typeof(FlashMall.Payments.PaymentsModule).Assembly,
         typeof(FlashMall.Risk.RiskModule).Assembly,
