@@ -6,6 +6,7 @@ using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
 using FlashMall.Media;
+using FlashMall.Ops;
 using FlashMall.Ordering;
 using FlashMall.Payments;
 using FlashMall.RabbitMq;
@@ -33,12 +34,14 @@ builder.AddRisk();
 builder.AddSearch();
 builder.AddMedia();
 builder.AddCircle();
+builder.AddOps();
 
 builder.AddScheduling();
 
 var app = builder.Build();
 
 app.UseServiceDefaults();
+app.UseOps(); // noncore.shed: 503 degraded for endpoints tagged non-core
 app.MapAccounts();
 app.MapCatalog();
 app.MapFlashSales();
@@ -49,6 +52,7 @@ app.MapRisk();
 app.MapSearch();
 app.MapMedia();
 app.MapCircle();
+app.MapOps();
 app.MapScheduling();
 app.MapDeadLetters();
 

@@ -20,6 +20,8 @@ public static class ProblemCodes
     public const string InternalError = "internal_error";
     public const string ServiceUnavailable = "service_unavailable";
     public const string RiskBlocked = "risk_blocked";
+    /// <summary>503: a non-core endpoint refused while the <c>noncore.shed</c> switch is on (with <c>Retry-After</c>).</summary>
+    public const string Degraded = "degraded";
 
     public const string IdempotencyKeyReused = "idempotency_key_reused";
     public const string IdempotencyInFlight = "idempotency_in_flight";

@@ -19,6 +19,7 @@ public sealed class ModuleBoundaryTests
         typeof(FlashMall.Ordering.OrderingModule).Assembly,
         typeof(FlashMall.Payments.PaymentsModule).Assembly,
         typeof(FlashMall.Risk.RiskModule).Assembly,
+        typeof(FlashMall.Ops.OpsModule).Assembly,
         typeof(FlashMall.Search.SearchModule).Assembly,
     ];
 
