@@ -24,8 +24,8 @@ internal static class CatalogEndpoints
         // GET and HEAD: CDNs and link checkers revalidate with HEAD.
         string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
         var catalog = routes.MapGroup("/api").WithTags("Catalog");
-        catalog.MapMethods("/categories", getOrHead, GetCategories).Produces<CategoryNode[]>();
-        catalog.MapMethods("/products", getOrHead, ListProducts).Produces<PagedResponse<ProductSummary>>();
+        catalog.MapMethods("/categories", getOrHead, GetCategories).Produces<CategoryNode[]>().NonCore();
+        catalog.MapMethods("/products", getOrHead, ListProducts).Produces<PagedResponse<ProductSummary>>().NonCore();
         catalog.MapMethods("/products/{id}", getOrHead, GetProduct).Produces<ProductDetail>().Produces(StatusCodes.Status304NotModified);
     }
 

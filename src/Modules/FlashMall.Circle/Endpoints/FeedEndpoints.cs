@@ -22,7 +22,7 @@ internal static class FeedEndpoints
 {
     public static void MapFeedEndpoints(this IEndpointRouteBuilder routes)
     {
-        var feed = routes.MapGroup("/api/circle/feed").WithTags("Circle");
+        var feed = routes.MapGroup("/api/circle/feed").WithTags("Circle").NonCore();
         feed.MapGet("/", Everyone).AllowAnonymous();
         feed.MapGet("/following", Following).RequireAuthorization();
     }

@@ -25,14 +25,14 @@ internal static class InteractionEndpoints
 {
     public static void MapInteractionEndpoints(this IEndpointRouteBuilder routes)
     {
-        var posts = routes.MapGroup("/api/circle/posts/{id}").WithTags("Circle");
+        var posts = routes.MapGroup("/api/circle/posts/{id}").WithTags("Circle").NonCore();
         posts.MapPost("/likes", Like).RequireAuthorization().RefusedWhileReadOnly();
         posts.MapDelete("/likes", Unlike).RequireAuthorization().RefusedWhileReadOnly();
         posts.MapPost("/comments", AddComment).RequireAuthorization().RefusedWhileReadOnly();
         posts.MapGet("/comments", Comments).AllowAnonymous();
         posts.MapPost("/reports", ReportPost).RequireAuthorization().RefusedWhileReadOnly();
 
-        var follows = routes.MapGroup("/api/circle/following").WithTags("Circle").RequireAuthorization();
+        var follows = routes.MapGroup("/api/circle/following").WithTags("Circle").NonCore().RequireAuthorization();
         follows.MapPut("/{userId}", FollowUser).RefusedWhileReadOnly();
         follows.MapDelete("/{userId}", Unfollow).RefusedWhileReadOnly();
     }

@@ -20,7 +20,7 @@ internal static class ModerationEndpoints
 {
     public static void MapModerationEndpoints(this IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/api/admin/circle").WithTags("Circle admin").RequireAuthorization(Policies.Operator);
+        var admin = routes.MapGroup("/api/admin/circle").WithTags("Circle admin").NonCore().RequireAuthorization(Policies.Operator);
         admin.MapGet("/hidden", Hidden);
         admin.MapPost("/posts/{id}/restore", Restore).RefusedWhileReadOnly();
     }

@@ -36,7 +36,7 @@ internal static class PostEndpoints
 
     public static void MapPostEndpoints(this IEndpointRouteBuilder routes)
     {
-        var posts = routes.MapGroup("/api/circle/posts").WithTags("Circle");
+        var posts = routes.MapGroup("/api/circle/posts").WithTags("Circle").NonCore();
         posts.MapPost("/", Create).RequireAuthorization().RefusedWhileReadOnly()
             .WithMetadata(new PostBodyLimit(routes.ServiceProvider))
             .Accepts<IFormFile>("multipart/form-data");

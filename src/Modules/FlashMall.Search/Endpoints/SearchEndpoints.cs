@@ -45,11 +45,11 @@ internal static class SearchEndpoints
 
     public static void MapSearchEndpoints(this IEndpointRouteBuilder routes)
     {
-        var search = routes.MapGroup("/api/search").WithTags("Search").AddEndpointFilter(AnswerUnavailable);
+        var search = routes.MapGroup("/api/search").WithTags("Search").NonCore().AddEndpointFilter(AnswerUnavailable);
         search.MapGet("", Search);
         search.MapGet("/suggest", Suggest);
 
-        var admin = routes.MapGroup("/api/admin/search").WithTags("Search admin").AddEndpointFilter(AnswerUnavailable);
+        var admin = routes.MapGroup("/api/admin/search").WithTags("Search admin").NonCore().AddEndpointFilter(AnswerUnavailable);
         admin.MapGet("", AdminSearch).RequireAuthorization(Policies.Merchandiser);
         admin.MapPost("/rebuild", Rebuild).RequireAuthorization(Policies.Operator);
     }
