@@ -154,6 +154,44 @@ public sealed class SwitchTests(FlashMallFactory factory) : IClassFixture<FlashM
     }
 
     [Fact]
+    public async Task Search_cache_only_serves_recent_answers_and_says_so_and_refuses_the_rest()
+    {
+        var op = await factory.NewUserAsync("operator");
+        using var shopper = factory.CreateClient();
+        var query = $"/api/search?q=cache{Guid.NewGuid():N}&sort=price_asc";
+        var suggest = $"/api/search/suggest?q=ca{Guid.NewGuid():N}";
+        var live = await shopper.GetAsync(query);
+        var liveBody = await live.Content.ReadAsStringAsync();
+        await live.EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.False(live.Headers.Contains("X-Served-From"));
+        var liveSuggest = await (await shopper.GetAsync(suggest)).Content.ReadAsStringAsync();
+
+        await (await op.Client.SetAsync("search.cache_only", true)).EnsureStatusAsync(HttpStatusCode.OK);
+        try
+        {
+            var cached = await shopper.GetAsync(query);
+            await cached.EnsureStatusAsync(HttpStatusCode.OK);
+            Assert.Equal("cache", Assert.Single(cached.Headers.GetValues("X-Served-From")));
+            Assert.Equal(liveBody, await cached.Content.ReadAsStringAsync());
+            var cachedSuggest = await shopper.GetAsync(suggest);
+            Assert.Equal("cache", Assert.Single(cachedSuggest.Headers.GetValues("X-Served-From")));
+            Assert.Equal(liveSuggest, await cachedSuggest.Content.ReadAsStringAsync());
+
+            var miss = await shopper.GetAsync($"/api/search?q=never{Guid.NewGuid():N}");
+            await miss.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "degraded");
+            Assert.NotNull(miss.Headers.RetryAfter);
+            await (await shopper.GetAsync($"/api/search/suggest?q=never{Guid.NewGuid():N}")).ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "degraded");
+        }
+        finally
+        {
+            await (await op.Client.SetAsync("search.cache_only", false)).EnsureStatusAsync(HttpStatusCode.OK);
+        }
+        var again = await shopper.GetAsync($"/api/search?q=never{Guid.NewGuid():N}");
+        await again.EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.False(again.Headers.Contains("X-Served-From"));
+    }
+
+    [Fact]
     public async Task Only_operators_change_switches_and_requests_are_checked()
     {
         var op = await factory.NewUserAsync("operator");

@@ -41,6 +41,7 @@ public static class SearchModule
             services.AddSingleton<ISearchIndex, LuceneSearchIndex>();
         }
         services.AddSingleton<CatalogReader>();
+        services.AddSingleton<RecentAnswers>();
         services.AddIntegrationEventConsumer<SearchDbContext, ProductChanged, IndexOnProductChanged>(IndexOnProductChanged.Consumer);
         services.AddIntegrationEventConsumer<SearchDbContext, ProductDeleted, RemoveOnProductDeleted>(RemoveOnProductDeleted.Consumer);
         services.AddStartupTask<BuildEmptyIndexAtStartup>();

@@ -19,6 +19,17 @@ internal sealed class Switch
     public static Switch Seed(string name, string description, DateTimeOffset now) =>
         new() { Name = name, Description = description, UpdatedAt = now, UpdatedBy = "system" };
 
+    /// <summary>Known switches' descriptions follow the code: rewritten at start-up when they changed.</summary>
+    public bool Describe(string description)
+    {
+        if (Description == description)
+        {
+            return false;
+        }
+        Description = description;
+        return true;
+    }
+
     public void Set(bool enabled, string by, DateTimeOffset now)
     {
         Enabled = enabled;
@@ -34,6 +45,6 @@ internal static class KnownSwitches
     [
         (Contracts.Ops.SwitchNames.NonCoreShed, "Refuse all non-core endpoints (browse lists, search, circle) with 503 degraded."),
         (Contracts.Ops.SwitchNames.CircleReadOnly, "Circle writes (posts, likes, comments, follows, reports) refused with 503 read_only; reads served."),
-        (Contracts.Ops.SwitchNames.SearchCacheOnly, "Search serves only answers from its cache of recent answers (not wired yet: no effect)."),
+        (Contracts.Ops.SwitchNames.SearchCacheOnly, "Search and suggestions answered only from each node's cache of recent answers (X-Served-From: cache); anything else 503 degraded."),
     ];
 }

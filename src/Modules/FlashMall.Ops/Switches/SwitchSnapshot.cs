@@ -39,22 +39,30 @@ internal sealed class SwitchSnapshot(IServiceScopeFactory scopes) : ISwitches, I
     }
 }
 
-/// <summary>Seeds the known switches (off) where missing, then loads the snapshot before the node takes traffic.</summary>
+/// <summary>Seeds the known switches (off) where missing, refreshes their descriptions, then loads the snapshot before the node takes traffic.</summary>
 internal sealed class SeedSwitches(OpsDbContext db, SwitchSnapshot snapshot, TimeProvider clock) : IStartupTask
 {
     public int Order => 50;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var existing = await db.Switches.Select(s => s.Name).ToListAsync(cancellationToken);
+        var existing = await db.Switches.ToDictionaryAsync(s => s.Name, StringComparer.Ordinal, cancellationToken);
         var now = clock.GetUtcNow();
-        var missing = KnownSwitches.All.Where(k => !existing.Contains(k.Name)).ToList();
-        if (missing.Count > 0)
+        var changed = false;
+        foreach (var (name, description) in KnownSwitches.All)
         {
-            foreach (var (name, description) in missing)
+            if (existing.TryGetValue(name, out var known))
+            {
+                changed |= known.Describe(description);
+            }
+            else
             {
                 db.Switches.Add(Switch.Seed(name, description, now));
+                changed = true;
             }
+        }
+        if (changed)
+        {
             try
             {
                 await db.SaveChangesAsync(cancellationToken);

@@ -71,15 +71,21 @@ internal static class SearchEndpoints
 
     private static async Task<Results<Ok<SearchPage<SearchItem>>, ProblemHttpResult>> Search(
         string? q, string? categoryId, string? brand, string? priceMin, string? priceMax, string? sort, PageRequest page,
-        ISearchIndex index, CancellationToken cancellationToken)
+        ISearchIndex index, RecentAnswers recent, HttpContext http, CancellationToken cancellationToken)
     {
         var (query, problem) = Validate(q, categoryId, brand, priceMin, priceMax, sort, page, PublicSorts);
         if (query is null)
         {
             return problem!;
         }
+        if (recent.CacheOnly)
+        {
+            return recent.TryServe<SearchPage<SearchItem>>(query, http, out var cached) ? TypedResults.Ok(cached) : RecentAnswers.Miss(http);
+        }
         var result = await index.SearchAsync(query, cancellationToken);
-        return TypedResults.Ok(ToPage(result, page, h => new SearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand)));
+        var answer = ToPage(result, page, h => new SearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand));
+        recent.Remember(query, answer);
+        return TypedResults.Ok(answer);
     }
 
     /// <summary>The same index, with what merchandisers build promotion pages from. Margin needs a cost the catalog does not record yet: null.</summary>
@@ -97,15 +103,26 @@ internal static class SearchEndpoints
             h => new AdminSearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand, h.Stock, Margin: null, h.OnSale)));
     }
 
-    private static async Task<Results<Ok<SuggestAnswer>, ProblemHttpResult>> Suggest(string? q, ISearchIndex index, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<SuggestAnswer>, ProblemHttpResult>> Suggest(
+        string? q, ISearchIndex index, RecentAnswers recent, HttpContext http, CancellationToken cancellationToken)
     {
         var validation = new Validator().OptionalText(q, "q", MaxQueryLength);
         if (!validation.IsValid)
         {
             return validation.ToProblem();
         }
-        var names = string.IsNullOrWhiteSpace(q) ? [] : await index.SuggestAsync(q, SuggestionCount, cancellationToken);
-        return TypedResults.Ok(new SuggestAnswer(names));
+        if (string.IsNullOrWhiteSpace(q))
+        {
+            return TypedResults.Ok(new SuggestAnswer([]));
+        }
+        var key = new SuggestKey(q);
+        if (recent.CacheOnly)
+        {
+            return recent.TryServe<SuggestAnswer>(key, http, out var cached) ? TypedResults.Ok(cached) : RecentAnswers.Miss(http);
+        }
+        var answer = new SuggestAnswer(await index.SuggestAsync(q, SuggestionCount, cancellationToken));
+        recent.Remember(key, answer);
+        return TypedResults.Ok(answer);
     }
 
     private static async Task<Results<Ok<RebuildAnswer>, ProblemHttpResult>> Rebuild(ISearchIndex index, CatalogReader catalog, CancellationToken cancellationToken)
