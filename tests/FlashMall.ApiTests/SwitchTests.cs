@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FlashMall.ApiTests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
 
 namespace FlashMall.ApiTests;
 
@@ -322,5 +323,27 @@ public sealed class SwitchPropagationTests
         await (await opOnB.SetAsync("noncore.shed", false)).EnsureStatusAsync(HttpStatusCode.OK);
         var served = await readerA.AnswersWithinAsync(HttpMethod.Get, "/api/categories", HttpStatusCode.OK, TimeSpan.FromSeconds(1));
         await served.EnsureStatusAsync(HttpStatusCode.OK);
+    }
+}
+
+/// <summary>The Production environment with no <c>Ops:RequireApproval</c> set: approval is on by default.</summary>
+public sealed class ProductionFactory : FlashMallFactory
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseEnvironment("Production");
+    }
+}
+
+public sealed class SwitchProductionTests(ProductionFactory factory) : IClassFixture<ProductionFactory>
+{
+    [Fact]
+    public async Task In_production_a_change_waits_for_approval_by_default()
+    {
+        var op = await factory.NewUserAsync("operator");
+        var requested = await op.Client.SetAsync("circle.readonly", true);
+        Assert.False(string.IsNullOrEmpty((await requested.JsonAsync(HttpStatusCode.Accepted)).GetProperty("changeId").GetString()));
+        Assert.False((await op.Client.SwitchAsync("circle.readonly")).GetProperty("enabled").GetBoolean());
     }
 }
