@@ -510,7 +510,7 @@ public sealed class SphinxSearchFactory : FlashMallFactory
     }
 }
 
-/// <summary>A node whose search engine does not answer (nothing listens on its port): search is refused with a code, the shop keeps working.</summary>
+/// <summary>A node whose search engine does not answer (nothing listens on its port): shoppers' search answers from the database, flagged; the shop keeps working.</summary>
 public sealed class SearchEngineDownTests(SearchEngineDownTests.UnreachableSphinxFactory factory) : IClassFixture<SearchEngineDownTests.UnreachableSphinxFactory>
 {
     public sealed class UnreachableSphinxFactory : FlashMallFactory
@@ -527,22 +527,77 @@ public sealed class SearchEngineDownTests(SearchEngineDownTests.UnreachableSphin
         }
     }
 
+    private static object Body(string category, string name, string brand, string description, long price) => new
+    {
+        name,
+        description,
+        categoryId = category,
+        brand,
+        skus = new[] { new { code = $"D-{Guid.NewGuid():N}", price, stock = 5 } },
+    };
+
     [Fact]
-    public async Task The_node_starts_and_search_answers_503_search_unavailable_while_the_catalog_still_serves()
+    public async Task Search_answers_from_the_database_flagged_with_filters_sorts_and_paging_while_the_catalog_still_serves()
     {
         using var client = factory.CreateClient();
-        var response = await client.GetAsync("/api/search?q=手机");
-        await response.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "search_unavailable");
-        Assert.Equal("5", response.Headers.RetryAfter?.ToString());
-        await (await client.GetAsync("/api/search/suggest?q=华为")).ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "search_unavailable");
-
         var merchandiser = await factory.NewUserAsync("merchandiser");
-        await (await merchandiser.Client.GetAsync("/api/admin/search")).ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "search_unavailable");
-        // The catalog does not depend on search: products are created and listed as ever.
         var category = await factory.CategoryAsync();
-        await merchandiser.Client.CreateProductAsync(CatalogHelpers.ProductBody(category));
+        var inName = (await merchandiser.Client.CreateProductAsync(Body(category, "华为手机 Mate Alpha", "Huawei", "旗舰 flagship", 199_900))).GetProperty("id").GetString();
+        var inDescription = (await merchandiser.Client.CreateProductAsync(Body(category, "小米 Phone Beta", "Xiaomi", "一款好手机 a phone", 99_900))).GetProperty("id").GetString();
+        var tablet = (await merchandiser.Client.CreateProductAsync(Body(category, "苹果 iPad Gamma", "Apple", "平板 tablet", 299_900))).GetProperty("id").GetString();
+
+        async Task<JsonElement> SearchAsync(string query)
+        {
+            var response = await client.GetAsync($"/api/search?categoryId={category}&{query}");
+            var answer = await response.JsonAsync(HttpStatusCode.OK);
+            Assert.Equal("database", response.Headers.GetValues("X-Served-From").Single());
+            Assert.True(answer.GetProperty("degraded").GetBoolean());
+            return answer;
+        }
+        static List<string?> Ids(JsonElement answer) => [.. answer.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString())];
+
+        // Chinese: a word in the name or the description; names holding it first.
+        var chinese = await SearchAsync("q=" + Uri.EscapeDataString("手机"));
+        Assert.Equal([inName, inDescription], Ids(chinese));
+        Assert.Equal(2, chinese.GetProperty("total").GetInt32());
+        Assert.Equal("华为手机 Mate Alpha", chinese.GetProperty("items")[0].GetProperty("name").GetString());
+        Assert.Equal(199_900, chinese.GetProperty("items")[0].GetProperty("price").GetInt64());
+        // English, whatever the case; every word must match.
+        Assert.Equal([inDescription], Ids(await SearchAsync("q=PHONE")));
+        Assert.Empty(Ids(await SearchAsync("q=phone%20flagship")));
+        Assert.Equal([inName], Ids(await SearchAsync("q=mate%20FLAGSHIP")));
+        // A wildcard is a character, not a pattern ("Phone" would match ph%ne and ph_ne as LIKE patterns).
+        Assert.Empty(Ids(await SearchAsync("q=ph%25ne")));
+        Assert.Empty(Ids(await SearchAsync("q=ph_ne")));
+        // Filters.
+        Assert.Equal([tablet], Ids(await SearchAsync("brand=Apple")));
+        Assert.Equal([inDescription], Ids(await SearchAsync("priceMax=150000")));
+        Assert.Equal([inName, tablet], Ids(await SearchAsync("priceMin=150000&sort=price_asc")));
+        // Sorts and paging.
+        Assert.Equal([tablet, inName, inDescription], Ids(await SearchAsync("sort=price_desc")));
+        Assert.Equal([tablet, inDescription], Ids(await SearchAsync("sort=newest&pageSize=2")));
+        var second = await SearchAsync("sort=price_desc&page=2&pageSize=2");
+        Assert.Equal([inDescription], Ids(second));
+        Assert.Equal(3, second.GetProperty("total").GetInt32());
+        Assert.Equal(2, second.GetProperty("page").GetInt32());
+        // Another category's products never appear.
+        var other = await factory.CategoryAsync();
+        var empty = await (await client.GetAsync($"/api/search?categoryId={other}&q=" + Uri.EscapeDataString("手机"))).JsonAsync(HttpStatusCode.OK);
+        Assert.Equal(0, empty.GetProperty("total").GetInt32());
+
+        // Suggestions are a nicety: none, flagged.
+        var suggest = await client.GetAsync("/api/search/suggest?q=" + Uri.EscapeDataString("华为"));
+        var suggestions = await suggest.JsonAsync(HttpStatusCode.OK);
+        Assert.Empty(suggestions.GetProperty("suggestions").EnumerateArray());
+        Assert.True(suggestions.GetProperty("degraded").GetBoolean());
+
+        // Merchandisers' internal search needs the engine: refused with a code, never a 500.
+        var admin = await merchandiser.Client.GetAsync("/api/admin/search");
+        await admin.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "search_unavailable");
+        Assert.Equal("5", admin.Headers.RetryAfter?.ToString());
+        // The catalog does not depend on search.
         var list = await (await client.GetAsync($"/api/products?categoryId={category}")).JsonAsync();
-        Assert.Equal(1, list.GetProperty("total").GetInt32());
+        Assert.Equal(3, list.GetProperty("total").GetInt32());
     }
 }
 

@@ -21,7 +21,9 @@ public static class CatalogModule
         builder.AddModuleDbContext<CatalogDbContext, CatalogSqliteDbContext, CatalogPostgresDbContext>(CatalogDbContext.Schema);
         builder.Services.AddScoped<CatalogCache>();
         builder.Services.AddScoped<ICatalogStock, CatalogStock>();
-        builder.Services.AddScoped<ICatalogSearchSource, CatalogSearchSource>();
+        builder.Services.AddScoped<CatalogSearchSource>();
+        builder.Services.AddScoped<ICatalogSearchSource>(sp => sp.GetRequiredService<CatalogSearchSource>());
+        builder.Services.AddScoped<ICatalogProductSearch>(sp => sp.GetRequiredService<CatalogSearchSource>());
         builder.Services.AddScoped<ICatalogProducts, CatalogProducts>();
         builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderCancelled, RestockOnOrderCancelled>(RestockOnOrderCancelled.Consumer);
         builder.Services.AddIntegrationEventConsumer<CatalogDbContext, OrderPlaced, RefreshOnOrderPlaced>(RefreshOnOrderPlaced.Consumer);

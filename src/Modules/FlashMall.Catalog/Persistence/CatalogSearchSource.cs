@@ -5,8 +5,79 @@ using Microsoft.EntityFrameworkCore;
 namespace FlashMall.Catalog.Persistence;
 
 /// <summary>Products as the search index needs them: two queries per batch (products with SKUs, the categories on their paths).</summary>
-internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchSource
+internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchSource, ICatalogProductSearch
 {
+    /// <summary>At most this many words take part (each is a scan of three columns).</summary>
+    public const int MaxWords = 8;
+
+    /// <summary>
+    /// A scan of the products, never an index: each word must be in the name, brand or description
+    /// (<c>Contains</c> on lower-cased text, so no word is read as a LIKE pattern); relevance puts
+    /// names holding the words first, then sales; ties by id. Cancel the token to bound it.
+    /// </summary>
+#pragma warning disable CA1304, CA1311, CA1862 // Translated to SQL lower() and instr/strpos: neither a culture nor a comparison overload applies.
+    public async Task<CatalogSearchPage> SearchAsync(CatalogSearchRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var words = request.Words.Where(w => w.Length > 0).Select(w => w.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(MaxWords).ToList();
+        var query = db.Products.AsNoTracking().Where(p => !p.Deleted);
+        foreach (var word in words)
+        {
+            query = query.Where(p => p.Name.ToLower().Contains(word) || p.Brand.ToLower().Contains(word) || p.Description.ToLower().Contains(word));
+        }
+        if (request.CategoryId is { } categoryId)
+        {
+            var path = await db.Categories.AsNoTracking().Where(c => c.Id == categoryId).Select(c => c.Path).SingleOrDefaultAsync(cancellationToken);
+            if (path is null)
+            {
+                return new CatalogSearchPage([], 0);
+            }
+            var subtree = db.Categories.Where(c => c.Path.StartsWith(path)).Select(c => c.Id);
+            query = query.Where(p => subtree.Contains(p.CategoryId));
+        }
+        if (request.Brand is { } brand)
+        {
+            query = query.Where(p => p.Brand == brand);
+        }
+        if (request.PriceMin is { } min)
+        {
+            query = query.Where(p => p.MinPrice >= min);
+        }
+        if (request.PriceMax is { } max)
+        {
+            query = query.Where(p => p.MinPrice <= max);
+        }
+        var total = await query.CountAsync(cancellationToken);
+        IOrderedQueryable<Product> ordered;
+        switch (request.Order)
+        {
+            case CatalogSearchOrder.PriceAscending:
+                ordered = query.OrderBy(p => p.MinPrice);
+                break;
+            case CatalogSearchOrder.PriceDescending:
+                ordered = query.OrderByDescending(p => p.MinPrice);
+                break;
+            case CatalogSearchOrder.Newest:
+                ordered = query.OrderByDescending(p => p.CreatedAt);
+                break;
+            case CatalogSearchOrder.Sales:
+                ordered = query.OrderByDescending(p => p.Sales);
+                break;
+            default:
+                ordered = query.OrderBy(p => 0);
+                foreach (var word in words)
+                {
+                    ordered = ordered.ThenByDescending(p => p.Name.ToLower().Contains(word));
+                }
+                ordered = ordered.ThenByDescending(p => p.Sales);
+                break;
+        }
+        var products = await ordered.ThenBy(p => p.Id).Skip(request.Skip).Take(request.Take)
+            .Include(p => p.Skus).AsSplitQuery().ToListAsync(cancellationToken);
+        return new CatalogSearchPage(await ToSearchableAsync(products, cancellationToken), total);
+    }
+#pragma warning restore CA1304, CA1311, CA1862
+
     public async Task<IReadOnlyList<SearchableProduct>> ReadPageAsync(Guid? afterId, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);

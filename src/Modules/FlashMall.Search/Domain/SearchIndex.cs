@@ -34,7 +34,7 @@ internal interface ICatalogReader
     Task<IReadOnlyList<SearchableProduct>> FindAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken);
 }
 
-/// <summary>The search engine cannot be reached (a server down, a network fault): the request is answered 503, never 500.</summary>
+/// <summary>The search engine cannot be reached (a server down, a network fault): shoppers' search answers from the database, flagged; the other search endpoints answer 503, never 500.</summary>
 internal sealed class SearchUnavailableException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>What a rebuild did.</summary>

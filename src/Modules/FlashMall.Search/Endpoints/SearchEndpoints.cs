@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
+using FlashMall.Contracts.Catalog;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Problems;
 using FlashMall.Search.Domain;
@@ -7,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.Search.Endpoints;
 
@@ -14,8 +17,11 @@ internal sealed record SearchItem(string Id, string Name, long Price, string? Im
 internal sealed record AdminSearchItem(string Id, string Name, long Price, string? ImageUrl, long Sales, string Brand, int Stock, long? Margin, bool OnSale);
 internal sealed record FacetValue(string Value, int Count);
 internal sealed record SearchFacets(IReadOnlyList<FacetValue> Category, IReadOnlyList<FacetValue> Brand);
-internal sealed record SearchPage<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize, SearchFacets Facets);
-internal sealed record SuggestAnswer(IReadOnlyList<string> Suggestions);
+/// <summary>A page of results; <see cref="Degraded"/> (written only when true) says the database answered, the engine being down.</summary>
+internal sealed record SearchPage<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize, SearchFacets Facets,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Degraded = false);
+internal sealed record SuggestAnswer(IReadOnlyList<string> Suggestions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Degraded = false);
 internal sealed record RebuildAnswer(int Documents, long ElapsedMs);
 
 /// <summary>
@@ -29,6 +35,8 @@ internal static class SearchEndpoints
     public const int SuggestionCount = 10;
     public const string RebuildRunning = "search_rebuild_running";
     public const string Unavailable = "search_unavailable";
+    /// <summary>How long the database search may take while the engine is down.</summary>
+    public static readonly TimeSpan DatabaseTimeout = TimeSpan.FromSeconds(3);
     /// <summary>As the catalog's: ¥100,000,000.00.</summary>
     private const long MaxPrice = 10_000_000_000;
 
@@ -54,7 +62,7 @@ internal static class SearchEndpoints
         admin.MapPost("/rebuild", Rebuild).RequireAuthorization(Policies.Operator);
     }
 
-    /// <summary>An engine that does not answer is a 503 with a code and <c>Retry-After</c>, never a 500: the rest of the shop keeps working.</summary>
+    /// <summary>An engine that does not answer (where no database fallback applies) is a 503 with a code and <c>Retry-After</c>, never a 500: the rest of the shop keeps working.</summary>
     private static async ValueTask<object?> AnswerUnavailable(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
@@ -82,10 +90,57 @@ internal static class SearchEndpoints
         {
             return recent.TryServe<SearchPage<SearchItem>>(query, http, out var cached) ? TypedResults.Ok(cached) : RecentAnswers.Miss(http);
         }
-        var result = await index.SearchAsync(query, cancellationToken);
+        SearchResult result;
+        try
+        {
+            result = await index.SearchAsync(query, cancellationToken);
+        }
+        catch (SearchUnavailableException)
+        {
+            return await FromDatabaseAsync(query, page, http, cancellationToken);
+        }
         var answer = ToPage(result, page, h => new SearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand));
         recent.Remember(query, answer);
         return TypedResults.Ok(answer);
+    }
+
+    /// <summary>
+    /// The engine is down: the catalog searches its own tables (every word in the name, brand or
+    /// description; names first, then sales), bounded by <see cref="DatabaseTimeout"/>. Same shape,
+    /// plus <c>"degraded": true</c> and <c>X-Served-From: database</c>; no facets; never remembered.
+    /// A database that does not answer in time is the 503 <c>search_unavailable</c>.
+    /// </summary>
+    private static async Task<Results<Ok<SearchPage<SearchItem>>, ProblemHttpResult>> FromDatabaseAsync(
+        SearchQuery query, PageRequest page, HttpContext http, CancellationToken cancellationToken)
+    {
+        var catalog = http.RequestServices.GetRequiredService<ICatalogProductSearch>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(DatabaseTimeout);
+        CatalogSearchPage found;
+        try
+        {
+            found = await catalog.SearchAsync(new CatalogSearchRequest(
+                query.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), query.CategoryId, query.Brand, query.PriceMin, query.PriceMax,
+                query.Sort switch
+                {
+                    SearchSort.PriceAscending => CatalogSearchOrder.PriceAscending,
+                    SearchSort.PriceDescending => CatalogSearchOrder.PriceDescending,
+                    SearchSort.Sales => CatalogSearchOrder.Sales,
+                    SearchSort.Newest => CatalogSearchOrder.Newest,
+                    _ => CatalogSearchOrder.Relevance,
+                },
+                query.Skip, query.Take), timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, Unavailable, "Search unavailable",
+                "The search engine does not answer and the database search took too long; try again shortly.");
+        }
+        http.Response.Headers[RecentAnswers.ServedFromHeader] = "database";
+        return TypedResults.Ok(new SearchPage<SearchItem>(
+            [.. found.Items.Select(p => new SearchItem(p.Id.ToString(), p.Name, p.Price, p.ImageUrl, p.Sales, p.Brand))],
+            found.Total, page.Page, page.PageSize, new SearchFacets([], []), Degraded: true));
     }
 
     /// <summary>The same index, with what merchandisers build promotion pages from. Margin needs a cost the catalog does not record yet: null.</summary>
@@ -120,7 +175,18 @@ internal static class SearchEndpoints
         {
             return recent.TryServe<SuggestAnswer>(key, http, out var cached) ? TypedResults.Ok(cached) : RecentAnswers.Miss(http);
         }
-        var answer = new SuggestAnswer(await index.SuggestAsync(q, SuggestionCount, cancellationToken));
+        IReadOnlyList<string> suggestions;
+        try
+        {
+            suggestions = await index.SuggestAsync(q, SuggestionCount, cancellationToken);
+        }
+        catch (SearchUnavailableException)
+        {
+            // Suggestions are a nicety: while the engine is down there are none, flagged.
+            http.Response.Headers[RecentAnswers.ServedFromHeader] = "none";
+            return TypedResults.Ok(new SuggestAnswer([], Degraded: true));
+        }
+        var answer = new SuggestAnswer(suggestions);
         recent.Remember(key, answer);
         return TypedResults.Ok(answer);
     }
