@@ -163,6 +163,59 @@ public sealed class SearchTests(SearchFactories factories) : IClassFixture<Searc
 
     [Theory]
     [MemberData(nameof(Engines))]
+    public async Task Merchandisers_see_the_margin_of_the_cheapest_sku_and_shoppers_never_do(string engine)
+    {
+        Use(engine);
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var tree = await CategoryTreeAsync();
+        object Body(long cheapCost) => new
+        {
+            name = "茶叶 Tea Costed", description = "", categoryId = tree.Root, brand = "Brand",
+            skus = new object[]
+            {
+                new { code = $"C-{Guid.NewGuid():N}", price = 5_000L, stock = 5, cost = cheapCost },
+                new { code = $"C-{Guid.NewGuid():N}", price = 8_000L, stock = 5, cost = 1_000L },
+            },
+        };
+        var costed = (await merchandiser.Client.CreateProductAsync(Body(3_200))).GetProperty("id").GetString()!;
+        var uncosted = await CreateAsync(merchandiser.Client, tree.Root, "茶叶 Tea Uncosted", "Brand", 9_000);
+        await WaitForTotalAsync($"categoryId={tree.Root}", 2);
+
+        async Task<Dictionary<string, JsonElement>> MarginsAsync()
+        {
+            var admin = await (await merchandiser.Client.GetAsync($"/api/admin/search?categoryId={tree.Root}")).JsonAsync();
+            return admin.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("id").GetString()!, i => i.GetProperty("margin"));
+        }
+        var margins = await MarginsAsync();
+        Assert.Equal(1_800, margins[costed].GetInt64()); // 5,000 − 3,200: the cheapest SKU's, not the 7,000 of the dearer one
+        Assert.Equal(JsonValueKind.Null, margins[uncosted].ValueKind);
+
+        // A cost above the price (a loss leader) is a negative margin; an edit shows at once.
+        var codes = await (await merchandiser.Client.GetAsync($"/api/products/{costed}")).JsonAsync();
+        var update = new
+        {
+            name = "茶叶 Tea Costed", description = "", categoryId = tree.Root, brand = "Brand",
+            skus = codes.GetProperty("skus").EnumerateArray().Select(sku => (object)new
+            {
+                code = sku.GetProperty("code").GetString(), price = sku.GetProperty("price").GetInt64(), stock = 5,
+                cost = sku.GetProperty("price").GetInt64() == 5_000 ? 6_000L : 1_000L,
+            }).ToArray(),
+        };
+        await (await merchandiser.Client.PutAsJsonAsync($"/api/admin/products/{costed}", update)).EnsureStatusAsync(HttpStatusCode.OK);
+        Assert.Equal(-1_000, (await MarginsAsync())[costed].GetInt64());
+
+        // Shoppers never see it.
+        var shopper = await SearchAsync($"categoryId={tree.Root}");
+        Assert.Equal(2, shopper.GetProperty("items").GetArrayLength());
+        Assert.All(shopper.GetProperty("items").EnumerateArray(), i => Assert.False(i.TryGetProperty("margin", out _)));
+        Assert.DoesNotContain("cost", (await (await factory.CreateClient().GetAsync($"/api/products/{costed}")).Content.ReadAsStringAsync()), StringComparison.Ordinal);
+
+        // A negative cost is refused.
+        await (await merchandiser.Client.PostAsJsonAsync("/api/admin/products", Body(-1))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
     public async Task Paging_returns_every_match_exactly_once_in_every_sort(string engine)
     {
         Use(engine);

@@ -19,4 +19,11 @@ public interface ICatalogSearchSource
 
     /// <summary>Those of <paramref name="productIds"/> that exist and are not deleted.</summary>
     Task<IReadOnlyList<SearchableProduct>> FindAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The gross margin of those of <paramref name="productIds"/> that have one, in fen: the price
+    /// minus the cost of the product's cheapest SKU on sale (the price search shows; the lowest
+    /// code on a tie), negative when it sells below cost. Absent when that SKU records no cost.
+    /// </summary>
+    Task<IReadOnlyDictionary<Guid, long>> MarginsAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken = default);
 }

@@ -84,6 +84,8 @@ internal sealed class Sku
     /// <summary>Free stock for regular sale (a flash sale's units are held back out of it).</summary>
     public int Stock { get; private set; }
     public Dictionary<string, string> Attributes { get; private set; } = [];
+    /// <summary>What a unit costs the shop, in fen (null: not recorded); merchandisers' margin only, never shown to buyers.</summary>
+    public long? Cost { get; private set; }
     public bool Removed { get; private set; }
 
     public static Sku Create(Guid id, Guid productId, SkuDraft draft)
@@ -100,6 +102,7 @@ internal sealed class Sku
         Removed = false;
         Price = draft.Price;
         Stock = draft.Stock;
+        Cost = draft.Cost;
         Attributes = new Dictionary<string, string>(draft.Attributes, StringComparer.Ordinal);
     }
 }
@@ -107,4 +110,4 @@ internal sealed class Sku
 /// <summary>A validated description of a product, from a merchandiser or the demo seed.</summary>
 internal sealed record ProductDraft(string Name, string Description, Guid CategoryId, string Brand, IReadOnlyList<string> Images, IReadOnlyList<SkuDraft> Skus);
 
-internal sealed record SkuDraft(string Code, long Price, int Stock, IReadOnlyDictionary<string, string> Attributes);
+internal sealed record SkuDraft(string Code, long Price, int Stock, IReadOnlyDictionary<string, string> Attributes, long? Cost = null);

@@ -17,7 +17,8 @@ using Microsoft.Extensions.Logging;
 
 namespace FlashMall.Catalog.Endpoints;
 
-internal sealed record SkuRequest(string? Code, long? Price, int? Stock, Dictionary<string, string>? Attributes);
+/// <summary><see cref="Cost"/> (optional, fen, 0 to the price ceiling; may exceed the price) is what a unit costs the shop; an update without it clears it.</summary>
+internal sealed record SkuRequest(string? Code, long? Price, int? Stock, Dictionary<string, string>? Attributes, long? Cost = null);
 internal sealed record ProductRequest(string? Name, string? Description, string? CategoryId, string? Brand, List<SkuRequest>? Skus, List<string>? Images);
 internal sealed record SkuRef(string Id, string Code);
 internal sealed record ProductSaved(string Id, IReadOnlyList<SkuRef> Skus);
@@ -197,6 +198,7 @@ internal static partial class AdminProductEndpoints
                 .RequiredText(sku.Code, $"{field}.code", 64)
                 .Require(sku.Price is >= 1 and <= MaxPrice, $"{field}.price", $"A whole number of fen from 1 to {MaxPrice}.")
                 .Require(sku.Stock is >= 0 and <= MaxStock, $"{field}.stock", $"A whole number from 0 to {MaxStock}.")
+                .Require(sku.Cost is null or (>= 0 and <= MaxPrice), $"{field}.cost", $"A whole number of fen from 0 to {MaxPrice}.")
                 .Require(sku.Attributes is null || sku.Attributes.Count <= MaxAttributes, $"{field}.attributes", $"At most {MaxAttributes} attributes.")
                 .Require(sku.Attributes is null || sku.Attributes.All(a => a.Key.Length is > 0 and <= 32 && a.Value is { Length: <= 64 }
                         && !Validator.HasControlCharacters(a.Key) && !Validator.HasControlCharacters(a.Value)),
@@ -224,7 +226,7 @@ internal static partial class AdminProductEndpoints
 
         return (new ProductDraft(
             request.Name!.Trim(), request.Description?.Trim() ?? "", categoryId, request.Brand!.Trim(), request.Images ?? [],
-            [.. skus.Select(s => new SkuDraft(s.Code!.Trim(), s.Price!.Value, s.Stock!.Value, s.Attributes ?? []))]), null);
+            [.. skus.Select(s => new SkuDraft(s.Code!.Trim(), s.Price!.Value, s.Stock!.Value, s.Attributes ?? [], s.Cost))]), null);
     }
 
     private static ProductSaved Saved(Product product) =>

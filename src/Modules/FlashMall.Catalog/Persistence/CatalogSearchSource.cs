@@ -101,6 +101,26 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
         return await ToSearchableAsync(products, cancellationToken);
     }
 
+    public async Task<IReadOnlyDictionary<Guid, long>> MarginsAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken = default)
+    {
+        if (productIds.Count == 0)
+        {
+            return new Dictionary<Guid, long>();
+        }
+        var skus = await db.Skus.AsNoTracking().Where(s => productIds.Contains(s.ProductId) && !s.Removed)
+            .Select(s => new { s.ProductId, s.Code, s.Price, s.Cost }).ToListAsync(cancellationToken);
+        var margins = new Dictionary<Guid, long>();
+        foreach (var product in skus.GroupBy(s => s.ProductId))
+        {
+            var cheapest = product.OrderBy(s => s.Price).ThenBy(s => s.Code, StringComparer.Ordinal).First();
+            if (cheapest.Cost is { } cost)
+            {
+                margins[product.Key] = cheapest.Price - cost;
+            }
+        }
+        return margins;
+    }
+
     private async Task<IReadOnlyList<SearchableProduct>> ToSearchableAsync(List<Product> products, CancellationToken cancellationToken)
     {
         var leafIds = products.Select(p => p.CategoryId).Distinct().ToList();

@@ -143,10 +143,14 @@ internal static class SearchEndpoints
             found.Total, page.Page, page.PageSize, new SearchFacets([], []), Degraded: true));
     }
 
-    /// <summary>The same index, with what merchandisers build promotion pages from. Margin needs a cost the catalog does not record yet: null.</summary>
+    /// <summary>
+    /// The same index, with what merchandisers build promotion pages from. <c>margin</c> is read
+    /// from the catalog for the page's products (<see cref="ICatalogSearchSource.MarginsAsync"/>:
+    /// price minus cost of the cheapest SKU, fen), null when no cost is recorded; not sortable.
+    /// </summary>
     private static async Task<Results<Ok<SearchPage<AdminSearchItem>>, ProblemHttpResult>> AdminSearch(
         string? q, string? categoryId, string? brand, string? priceMin, string? priceMax, string? sort, PageRequest page,
-        ISearchIndex index, CancellationToken cancellationToken)
+        ISearchIndex index, ICatalogSearchSource catalog, CancellationToken cancellationToken)
     {
         var (query, problem) = Validate(q, categoryId, brand, priceMin, priceMax, sort, page, AdminSorts);
         if (query is null)
@@ -154,8 +158,10 @@ internal static class SearchEndpoints
             return problem!;
         }
         var result = await index.SearchAsync(query, cancellationToken);
+        var margins = await catalog.MarginsAsync([.. result.Items.Select(h => h.Id)], cancellationToken);
         return TypedResults.Ok(ToPage(result, page,
-            h => new AdminSearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand, h.Stock, Margin: null, h.OnSale)));
+            h => new AdminSearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand, h.Stock,
+                margins.TryGetValue(h.Id, out var margin) ? margin : null, h.OnSale)));
     }
 
     private static async Task<Results<Ok<SuggestAnswer>, ProblemHttpResult>> Suggest(

@@ -146,6 +146,10 @@ namespace FlashMall.Catalog.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("code");
 
+                    b.Property<long?>("Cost")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cost");
+
                     b.Property<long>("Price")
                         .HasColumnType("bigint")
                         .HasColumnName("price");

@@ -139,6 +139,10 @@ namespace FlashMall.Catalog.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("code");
 
+                    b.Property<long?>("Cost")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cost");
+
                     b.Property<long>("Price")
                         .HasColumnType("INTEGER")
                         .HasColumnName("price");
