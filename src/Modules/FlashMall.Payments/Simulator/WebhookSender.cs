@@ -42,26 +42,22 @@ internal sealed partial class WebhookSender(
         {
             await foreach (var delivery in _queue.Reader.ReadAllAsync(stoppingToken))
             {
-                await _slots.WaitAsync(stoppingToken);
                 running.RemoveAll(t => t.IsCompleted);
-                running.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        await DeliverAsync(delivery.Target, delivery.Body, delivery.EventId, stoppingToken);
-                    }
-                    finally
-                    {
-                        _slots.Release();
-                    }
-                }, CancellationToken.None));
+                running.Add(Task.Run(() => DeliverAsync(delivery.Target, delivery.Body, delivery.EventId, stoppingToken), CancellationToken.None));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping: deliveries still waiting are dropped, as a provider's outage would drop them; reconciliation settles those payments.
         }
-        await Task.WhenAll(running);
+        try
+        {
+            await Task.WhenAll(running);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Deliveries waiting out a back-off stop with the node.
+        }
     }
 
     private async Task DeliverAsync(Uri target, byte[] body, string eventId, CancellationToken stoppingToken)
@@ -71,6 +67,9 @@ internal sealed partial class WebhookSender(
         for (var attempt = 1; attempt <= simulator.MaxAttempts; attempt++)
         {
             HttpStatusCode? status = null;
+            // A slot per attempt, not per delivery: deliveries waiting out their back-off hold none,
+            // so one unreachable receiver cannot hold up every other event.
+            await _slots.WaitAsync(stoppingToken);
             try
             {
                 using var client = clients.CreateClient(ClientName);
@@ -93,6 +92,10 @@ internal sealed partial class WebhookSender(
             catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 LogAttemptFailed(logger, eventId, attempt, ex.Message);
+            }
+            finally
+            {
+                _slots.Release();
             }
             if (attempt == simulator.MaxAttempts)
             {
