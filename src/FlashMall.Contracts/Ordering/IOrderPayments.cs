@@ -2,6 +2,14 @@ using System.Data.Common;
 
 namespace FlashMall.Contracts.Ordering;
 
+/// <summary>The order states other modules may read in <see cref="PayableOrder.Status"/> (the API's values).</summary>
+public static class OrderStates
+{
+    public const string PendingPayment = "pending_payment";
+    public const string Paid = "paid";
+    public const string Refunded = "refunded";
+}
+
 /// <summary>What the Payments module may know of an order: whose it is, its state, what it costs and until when.</summary>
 public sealed record PayableOrder(Guid OrderId, Guid UserId, string Status, long Total, DateTimeOffset PayBefore);
 

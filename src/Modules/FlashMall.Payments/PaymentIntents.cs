@@ -48,7 +48,7 @@ internal sealed partial class PaymentIntents(
         {
             return new(IntentOutcome.NotFound);
         }
-        if (order.Status != "pending_payment" || order.PayBefore <= now || order.Total <= 0)
+        if (order.Status != OrderStates.PendingPayment || order.PayBefore <= now || order.Total <= 0)
         {
             return new(IntentOutcome.NotPayable);
         }

@@ -4,12 +4,12 @@ namespace FlashMall.Ordering.Domain;
 
 internal static class OrderStatus
 {
-    public const string PendingPayment = "pending_payment";
-    public const string Paid = "paid";
+    public const string PendingPayment = Contracts.Ordering.OrderStates.PendingPayment;
+    public const string Paid = Contracts.Ordering.OrderStates.Paid;
     public const string Shipped = "shipped";
     public const string Completed = "completed";
     public const string Cancelled = "cancelled";
-    public const string Refunded = "refunded";
+    public const string Refunded = Contracts.Ordering.OrderStates.Refunded;
 }
 
 /// <summary>

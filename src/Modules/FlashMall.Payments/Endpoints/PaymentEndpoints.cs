@@ -104,9 +104,9 @@ internal static class PaymentEndpoints
         }
         var payment = order.Status switch
         {
-            "paid" => await db.Payments.AsNoTracking().SingleOrDefaultAsync(p => p.OrderId == orderId && p.Status == PaymentStatus.Succeeded, cancellationToken),
+            OrderStates.Paid => await db.Payments.AsNoTracking().SingleOrDefaultAsync(p => p.OrderId == orderId && p.Status == PaymentStatus.Succeeded, cancellationToken),
             // A refund begun before whose provider call failed: ask again.
-            "refunded" => await db.Payments.AsNoTracking()
+            OrderStates.Refunded => await db.Payments.AsNoTracking()
                 .SingleOrDefaultAsync(p => p.OrderId == orderId && p.Status == PaymentStatus.Refunding && p.Reason == PaymentSettlement.OperatorRefund, cancellationToken),
             _ => null,
         };
@@ -130,6 +130,6 @@ internal static class PaymentEndpoints
                 "The order is refunded and the money is under way, but the provider cannot be reached now; it is retried until it is done.");
         }
         await settlement.RefundedAsync(payment.Id, eventId: null, CancellationToken.None);
-        return TypedResults.Ok(new RefundView(orderId.ToString(), "refunded", payment.Id.ToString(), payment.Amount));
+        return TypedResults.Ok(new RefundView(orderId.ToString(), OrderStates.Refunded, payment.Id.ToString(), payment.Amount));
     }
 }
