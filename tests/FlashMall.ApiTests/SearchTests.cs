@@ -615,6 +615,15 @@ public sealed class SearchEngineDownTests(SearchEngineDownTests.UnreachableSphin
         Assert.Equal(2, chinese.GetProperty("total").GetInt32());
         Assert.Equal("华为手机 Mate Alpha", chinese.GetProperty("items")[0].GetProperty("name").GetString());
         Assert.Equal(199_900, chinese.GetProperty("items")[0].GetProperty("price").GetInt64());
+        // Facets count every match (not only the page), as the engines do: leaf category and brand.
+        static List<(string?, int)> Facet(JsonElement answer, string name) =>
+            [.. answer.GetProperty("facets").GetProperty(name).EnumerateArray().Select(f => (f.GetProperty("value").GetString(), f.GetProperty("count").GetInt32()))];
+        Assert.Equal([(category, 2)], Facet(chinese, "category"));
+        Assert.Equal([("Huawei", 1), ("Xiaomi", 1)], Facet(chinese, "brand"));
+        var firstOfTwo = await SearchAsync("pageSize=1&sort=price_asc");
+        Assert.Equal([(category, 3)], Facet(firstOfTwo, "category"));
+        Assert.Equal([("Apple", 1), ("Huawei", 1), ("Xiaomi", 1)], Facet(firstOfTwo, "brand"));
+        Assert.Empty(Facet(await SearchAsync("q=nothing-matches-this"), "brand"));
         // English, whatever the case; every word must match.
         Assert.Equal([inDescription], Ids(await SearchAsync("q=PHONE")));
         Assert.Empty(Ids(await SearchAsync("q=phone%20flagship")));

@@ -19,8 +19,15 @@ public enum CatalogSearchOrder
 public sealed record CatalogSearchRequest(
     IReadOnlyList<string> Words, Guid? CategoryId, string? Brand, long? PriceMin, long? PriceMax, CatalogSearchOrder Order, int Skip, int Take);
 
-/// <summary>A page of matches (ties broken by id) and the number of all matches.</summary>
-public sealed record CatalogSearchPage(IReadOnlyList<SearchableProduct> Items, int Total);
+/// <summary>How many of all matches (not only the page's) have one value of a facet.</summary>
+public sealed record CatalogFacetCount(string Value, int Count);
+
+/// <summary>
+/// A page of matches (ties broken by id), the number of all matches, and facets over all
+/// matches: leaf category ids (<c>Guid.ToString()</c>) and brands, most frequent first, ties by
+/// value (ordinal), at most <see cref="ICatalogProductSearch.MaxFacetValues"/> each.
+/// </summary>
+public sealed record CatalogSearchPage(IReadOnlyList<SearchableProduct> Items, int Total, IReadOnlyList<CatalogFacetCount> Categories, IReadOnlyList<CatalogFacetCount> Brands);
 
 /// <summary>
 /// The Catalog module searching its own tables: what search answers from while its engine is down
@@ -28,5 +35,8 @@ public sealed record CatalogSearchPage(IReadOnlyList<SearchableProduct> Items, i
 /// </summary>
 public interface ICatalogProductSearch
 {
+    /// <summary>The most values each facet lists (the search engines list as many).</summary>
+    public const int MaxFacetValues = 50;
+
     Task<CatalogSearchPage> SearchAsync(CatalogSearchRequest request, CancellationToken cancellationToken = default);
 }

@@ -13,7 +13,8 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
     /// <summary>
     /// A scan of the products, never an index: each word must be in the name, brand or description
     /// (<c>Contains</c> on lower-cased text, so no word is read as a LIKE pattern); relevance puts
-    /// names holding the words first, then sales; ties by id. Cancel the token to bound it.
+    /// names holding the words first, then sales; ties by id. Facets count all matches by leaf
+    /// category and by brand (two grouped scans). Cancel the token to bound it.
     /// </summary>
 #pragma warning disable CA1304, CA1311, CA1862 // Translated to SQL lower() and instr/strpos: neither a culture nor a comparison overload applies.
     public async Task<CatalogSearchPage> SearchAsync(CatalogSearchRequest request, CancellationToken cancellationToken = default)
@@ -30,7 +31,7 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
             var path = await db.Categories.AsNoTracking().Where(c => c.Id == categoryId).Select(c => c.Path).SingleOrDefaultAsync(cancellationToken);
             if (path is null)
             {
-                return new CatalogSearchPage([], 0);
+                return new CatalogSearchPage([], 0, [], []);
             }
             var subtree = db.Categories.Where(c => c.Path.StartsWith(path)).Select(c => c.Id);
             query = query.Where(p => subtree.Contains(p.CategoryId));
@@ -48,6 +49,12 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
             query = query.Where(p => p.MinPrice <= max);
         }
         var total = await query.CountAsync(cancellationToken);
+        if (total == 0)
+        {
+            return new CatalogSearchPage([], 0, [], []);
+        }
+        var categories = await query.GroupBy(p => p.CategoryId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var brands = await query.GroupBy(p => p.Brand).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         IOrderedQueryable<Product> ordered;
         switch (request.Order)
         {
@@ -74,7 +81,9 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
         }
         var products = await ordered.ThenBy(p => p.Id).Skip(request.Skip).Take(request.Take)
             .Include(p => p.Skus).AsSplitQuery().ToListAsync(cancellationToken);
-        return new CatalogSearchPage(await ToSearchableAsync(products, cancellationToken), total);
+        return new CatalogSearchPage(await ToSearchableAsync(products, cancellationToken), total,
+            Top(categories.Select(c => new CatalogFacetCount(c.Key.ToString(), c.Count))),
+            Top(brands.Select(b => new CatalogFacetCount(b.Key, b.Count))));
     }
 #pragma warning restore CA1304, CA1311, CA1862
 
@@ -140,6 +149,10 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
                 p.MinPrice, p.Sales, (int)Math.Min(stock, int.MaxValue), p.ImageUrl, stock > 0, p.CreatedAt);
         })];
     }
+
+    /// <summary>Most frequent first, ties by value (ordinal, as the engines order them), at most <see cref="ICatalogProductSearch.MaxFacetValues"/>.</summary>
+    private static List<CatalogFacetCount> Top(IEnumerable<CatalogFacetCount> counts) =>
+        [.. counts.OrderByDescending(c => c.Count).ThenBy(c => c.Value, StringComparer.Ordinal).Take(ICatalogProductSearch.MaxFacetValues)];
 
     /// <summary>The ids of <c>/a/b/c/</c>, root first.</summary>
     private static List<Guid> PathOf(Category category) =>

@@ -107,7 +107,8 @@ internal static class SearchEndpoints
     /// <summary>
     /// The engine is down: the catalog searches its own tables (every word in the name, brand or
     /// description; names first, then sales), bounded by <see cref="DatabaseTimeout"/>. Same shape,
-    /// plus <c>"degraded": true</c> and <c>X-Served-From: database</c>; no facets; never remembered.
+    /// plus <c>"degraded": true</c> and <c>X-Served-From: database</c>; facets counted by the database
+    /// (leaf category and brand, as the engines count them); never remembered.
     /// A database that does not answer in time is the 503 <c>search_unavailable</c>.
     /// </summary>
     private static async Task<Results<Ok<SearchPage<SearchItem>>, ProblemHttpResult>> FromDatabaseAsync(
@@ -140,7 +141,9 @@ internal static class SearchEndpoints
         http.Response.Headers[RecentAnswers.ServedFromHeader] = "database";
         return TypedResults.Ok(new SearchPage<SearchItem>(
             [.. found.Items.Select(p => new SearchItem(p.Id.ToString(), p.Name, p.Price, p.ImageUrl, p.Sales, p.Brand))],
-            found.Total, page.Page, page.PageSize, new SearchFacets([], []), Degraded: true));
+            found.Total, page.Page, page.PageSize,
+            new SearchFacets([.. found.Categories.Select(c => new FacetValue(c.Value, c.Count))], [.. found.Brands.Select(b => new FacetValue(b.Value, b.Count))]),
+            Degraded: true));
     }
 
     /// <summary>

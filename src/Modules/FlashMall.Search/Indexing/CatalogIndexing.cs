@@ -2,6 +2,8 @@ using FlashMall.Contracts.Catalog;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
 using FlashMall.Search.Domain;
+using FlashMall.Search.Lucene;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -58,13 +60,19 @@ internal sealed class CatalogReader(IServiceScopeFactory scopes) : ICatalogReade
 /// At start-up, an empty index is built from the catalog (a new node, a wiped data folder); a
 /// non-empty one is kept, and the catalog events still in the outbox bring it up to date.
 /// </summary>
-internal sealed partial class BuildEmptyIndexAtStartup(ISearchIndex index, CatalogReader catalog, ILogger<BuildEmptyIndexAtStartup> logger) : IStartupTask
+internal sealed partial class BuildEmptyIndexAtStartup(
+    ISearchIndex index, CatalogReader catalog, IConfiguration configuration, ILogger<BuildEmptyIndexAtStartup> logger) : IStartupTask
 {
     /// <summary>After the demo catalog is seeded.</summary>
     public int Order => StartupTaskOrder.DemoCatalog + 50;
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        if (index is LuceneSearchIndex && !NodeRoles.RunsBackgroundWork(configuration))
+        {
+            // A core/noncore node consumes no events: its own embedded index would never change.
+            LogStaleEmbeddedIndex(logger, configuration["role"]);
+        }
         try
         {
             if (await index.CountAsync(cancellationToken) > 0)
@@ -86,6 +94,9 @@ internal sealed partial class BuildEmptyIndexAtStartup(ISearchIndex index, Catal
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The search engine did not answer at start-up: the index was not checked; POST /api/admin/search/rebuild once it is back")]
     private static partial void LogEngineDown(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This {Role} node runs no event consumers, so its embedded Lucene index never hears of catalog changes after start-up; serve search from Search:Engine=Sphinx (shared by every node) or from an all/worker node")]
+    private static partial void LogStaleEmbeddedIndex(ILogger logger, string? role);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Built the empty search index from the catalog: {Documents} products in {ElapsedMs} ms")]
     private static partial void LogBuilt(ILogger logger, int documents, long elapsedMs);

@@ -28,7 +28,7 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
 {
     private const LuceneVersion Version = LuceneVersion.LUCENE_48;
     private const string PointerFile = "current";
-    private const int MaxFacetValues = 50;
+    private const int MaxFacetValues = ICatalogProductSearch.MaxFacetValues;
 
     private readonly string _root;
     private readonly int _batchSize;

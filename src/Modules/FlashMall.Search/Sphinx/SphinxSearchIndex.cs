@@ -22,7 +22,7 @@ namespace FlashMall.Search.Sphinx;
 /// </summary>
 internal sealed partial class SphinxSearchIndex(IOptions<SearchOptions> options, ILogger<SphinxSearchIndex> logger) : ISearchIndex, IDisposable
 {
-    private const int MaxFacetValues = 50;
+    private const int MaxFacetValues = ICatalogProductSearch.MaxFacetValues;
     private const int MaxWindow = 100_000;
     private const string Weights = "field_weights = (name = 5, brand = 3, category_names = 2, attributes = 2, description = 1)";
 
