@@ -56,8 +56,13 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
 
     private readonly Channel<PendingReservation> _queue = Channel.CreateUnbounded<PendingReservation>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>Reservations waiting for the next group commit (the <c>flashmall.flash_sales.reservation_writer.queue</c> gauge).</summary>
-    public int Waiting => _queue.Reader.Count;
+    private int _waiting;
+
+    /// <summary>
+    /// Reservations waiting for the next group commit (the <c>flashmall.flash_sales.reservation_writer.queue</c>
+    /// gauge; a single-reader channel cannot count itself, so one interlocked add each way does).
+    /// </summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     public Task<WriteResult> WriteAsync(PendingReservation reservation)
     {
@@ -65,6 +70,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         {
             throw new InvalidOperationException("The reservation writer has stopped.");
         }
+        Interlocked.Increment(ref _waiting);
         return reservation.Done.Task;
     }
 
@@ -79,6 +85,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
                 {
                     batch.Add(next);
                 }
+                Interlocked.Add(ref _waiting, -batch.Count);
                 try
                 {
                     // The same reservation twice in one batch (a rebuild's drain and the stream's
