@@ -38,7 +38,7 @@ public sealed class ObservabilityFactory : FlashMallFactory
     }
 
     /// <summary>After the application's pipeline (so inside its exception handler): a path that fails as a bug would.</summary>
-    private sealed class ThrowingPath : IStartupFilter
+    internal sealed class ThrowingPath : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
@@ -358,4 +358,98 @@ public sealed partial class ObservabilityTests(ObservabilityFactory factory) : I
 
     [GeneratedRegex(@"\b(?:flashmall|http_server|http_client|dotnet|kestrel|db_client)_[a-z0-9_]+\b")]
     private static partial Regex UsedName();
+}
+
+/// <summary>
+/// A node with <c>Sentry:Dsn</c> pointing at a local receiver (an <see cref="HttpListener"/>
+/// standing in for Sentry's ingestion endpoint): the official SDK's envelopes are what it records.
+/// </summary>
+public sealed class SentryFactory : FlashMallFactory
+{
+    private readonly HttpListener _listener = new();
+    private readonly List<string> _envelopes = [];
+
+    public string[] Envelopes
+    {
+        get
+        {
+            lock (_envelopes)
+            {
+                return [.. _envelopes];
+            }
+        }
+    }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var port = FreePort();
+        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        _listener.Start();
+        _ = Task.Run(ReceiveAsync);
+        Settings["Sentry:Dsn"] = $"http://0123456789abcdef0123456789abcdef@127.0.0.1:{port}/42";
+        ConfigureTestServices = services => services.AddSingleton<IStartupFilter, ObservabilityFactory.ThrowingPath>();
+    }
+
+    private async Task ReceiveAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+            Stream body = context.Request.InputStream;
+            if (string.Equals(context.Request.Headers["Content-Encoding"], "gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                body = new System.IO.Compression.GZipStream(body, System.IO.Compression.CompressionMode.Decompress);
+            }
+            using (var reader = new StreamReader(body))
+            {
+                var text = await reader.ReadToEndAsync();
+                lock (_envelopes)
+                {
+                    _envelopes.Add($"{context.Request.Url?.AbsolutePath}\n{text}");
+                }
+            }
+            context.Response.StatusCode = 200;
+            context.Response.Close();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _listener.Close();
+    }
+}
+
+public sealed class SentryTests(SentryFactory factory) : IClassFixture<SentryFactory>
+{
+    [Fact]
+    public async Task With_a_Sentry_Dsn_an_unhandled_exception_reaches_Sentry_with_the_trace_id_of_the_problem()
+    {
+        using var client = factory.CreateClient();
+        var problem = await (await client.GetAsync(ObservabilityFactory.ThrowPath)).ShouldBeProblemAsync(HttpStatusCode.InternalServerError, "internal_error");
+        var traceId = problem.GetProperty("traceId").GetString()!;
+
+        await LedgerScenarios.EventuallyAsync(() => Task.FromResult(factory.Envelopes.Any(e => e.Contains(traceId, StringComparison.Ordinal))),
+            "the exception's envelope at the Sentry endpoint", seconds: 20);
+        var envelope = factory.Envelopes.First(e => e.Contains(traceId, StringComparison.Ordinal));
+        Assert.StartsWith("/api/42/envelope/", envelope, StringComparison.Ordinal);
+        Assert.Contains("System.InvalidOperationException", envelope, StringComparison.Ordinal);
+        Assert.Contains("\"trace_id\":\"" + traceId + "\"", envelope, StringComparison.Ordinal);
+    }
 }

@@ -53,6 +53,16 @@ internal static class Observability
                 sentry.SendDefaultPii = false; // no IPs, cookies, bodies or user names: the trace id finds the rest
                 sentry.MaxRequestBodySize = Sentry.Extensibility.RequestSize.None;
                 sentry.Environment = builder.Environment.EnvironmentName;
+                // The W3C trace id the ProblemDetails and the log line carry, so one id finds all three
+                // (the hook runs where the event is captured, inside the failing request).
+                sentry.SetBeforeSend(sentryEvent =>
+                {
+                    if (Activity.Current is { } activity)
+                    {
+                        sentryEvent.SetTag("trace_id", activity.TraceId.ToHexString());
+                    }
+                    return sentryEvent;
+                });
             });
         }
         if (!options.Enabled)
