@@ -191,7 +191,7 @@ bench_ledger() { # ledger (embedded|redis) telemetry (on|off) -> appends a table
     (sleep 5; "$TRACER" collect -p "$SERVER_PID" --profile dotnet-sampled-thread-time --duration 00:00:00:05 -o "$BENCH_TRACE.$ledger" >"$BENCH_TRACE.$ledger.log" 2>&1) &
   fi
   run_wrk "purchase ($label)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua
-  TELEMETRY_RPS["$ledger-$telemetry"]="$(python3 -c "print(float(\"${TELEMETRY_RPS[$ledger-$telemetry]:-0}\") + float(\"$RPS\"))")"
+  TELEMETRY_RPS["$ledger-$telemetry"]="$(python3 -c "print(f'{float(\"${TELEMETRY_RPS[$ledger-$telemetry]:-0}\") + float(\"$RPS\"):.0f}')")"
   ROWS+=("| \`POST …/purchase\`, $label (1,000,000 units, 100 per buyer) | $RPS | $(ratio "$RPS" "$B_RPS") | $P50 | $P99 | $STATUSES |")
 
   # The stampede: distinct buyers on 1,000 units until sold out; count the answers and, once the
