@@ -23,6 +23,8 @@
 # connection string to searchd's SphinxQL listener, real-time index "products").
 # Both runs and --exec get FLASHMALL_TEST_S3, the URL of an S3-compatible server
 # (s3rver on the machine's Node.js, installed once into $S3RVER_HOME).
+# After the tests it checks the alert rules in deploy/prometheus with promtool (Debian's
+# prometheus package, installed when missing); a rule that does not load fails the run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -350,6 +352,7 @@ command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 command -v searchd >/dev/null 2>&1 || missing+=(sphinxsearch)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus) # promtool checks deploy/prometheus/*.yml
 if ((${#missing[@]})); then
   if ((EUID != 0)); then
     die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"
@@ -839,6 +842,24 @@ for i in "${!RUN_NAMES[@]}"; do
   R_STATUS+=("$status"); R_PASSED+=("$C_PASSED"); R_FAILED+=("$C_FAILED"); R_SKIPPED+=("$C_SKIPPED")
   log "test run $name finished in $(fmt_ms "$dt"): $status, passed $C_PASSED, failed $C_FAILED, skipped $C_SKIPPED"
 done
+
+# The alert rules shipped in deploy/prometheus must load in Prometheus (promtool, Debian's
+# prometheus package). The metric names they use are checked against a node's /metrics by
+# ObservabilityTests.
+rules=(deploy/prometheus/*.yml)
+if [[ -f "${rules[0]}" ]]; then
+  log "promtool check rules ${rules[*]}"
+  t0=$(now_ms)
+  rc=0
+  run_step "$TMP/runs/promtool.log" promtool check rules "${rules[@]}" || rc=$?
+  RUN_NAMES+=("promtool check rules")
+  R_TIME+=("$(fmt_ms $(($(now_ms) - t0)))"); R_SKIPPED+=(0)
+  if ((rc == 0)); then
+    R_STATUS+=(ok); R_PASSED+=("${#rules[@]}"); R_FAILED+=(0)
+  else
+    R_STATUS+=("FAILED (exit $rc)"); R_PASSED+=(0); R_FAILED+=(1)
+  fi
+fi
 
 t0=$(now_ms)
 stop_servers

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The flash-sale purchase path under HTTP load (results and how to read them: docs/BENCHMARKS.md).
 #
-#   bench/flash-sale.sh [DURATION] [--no-build] [--ledger embedded|redis|both]
+#   bench/flash-sale.sh [DURATION] [--no-build] [--ledger embedded|redis|both] [--telemetry on|off|both]
+#
+# --telemetry both measures each ledger four times in the same run, OpenTelemetry:Enabled=false,
+# true, true, false (ABBA, so a drift of the box's load cancels out; on = every purchase traced,
+# metrics on /metrics, no exporter), and prints the throughput ratio on/off of the summed
+# purchases: the cost of telemetry. The default is on (the node's own default).
 #
 # DURATION like 10s (default), 20s, 1m. --ledger both (the default) needs redis-server: the
 # Redis ledger runs against FLASHMALL_TEST_REDIS when set (./test.sh --exec bench/flash-sale.sh),
@@ -35,6 +40,7 @@ THREADS=2
 BUYERS=20000
 BUILD=1
 LEDGERS="both"
+TELEMETRY="on"
 ADMIN_EMAIL="bench-admin@flashmall.test"
 ADMIN_PASSWORD="Bench-Admin-Password-1"
 
@@ -42,6 +48,7 @@ while (($#)); do
   case "$1" in
     --no-build) BUILD=0; shift ;;
     --ledger) LEDGERS="${2:-}"; shift 2 ;;
+    --telemetry) TELEMETRY="${2:-}"; shift 2 ;;
     [0-9]*s|[0-9]*m) DURATION="$1"; shift ;;
     [0-9]*) DURATION="${1}s"; shift ;;
     *) echo "flash-sale.sh: unknown argument: $1" >&2; exit 2 ;;
@@ -54,6 +61,11 @@ case "$LEDGERS" in
   both) LEDGERS="embedded redis" ;;
   embedded|redis) ;;
   *) echo "flash-sale.sh: --ledger takes embedded, redis or both" >&2; exit 2 ;;
+esac
+case "$TELEMETRY" in
+  both) TELEMETRY="off on on off" ;;
+  on|off) ;;
+  *) echo "flash-sale.sh: --telemetry takes on, off or both" >&2; exit 2 ;;
 esac
 for tool in dotnet wrk curl python3; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
@@ -142,18 +154,22 @@ redis_for_bench() { # -> REDIS_CONN
 }
 
 ROWS=()
-bench_ledger() { # ledger (embedded|redis) -> appends a table row to ROWS, a line to NOTES
-  local ledger="$1" server extra=() admin_token first_product category big_sale small_sale
+declare -A TELEMETRY_RPS=()
+bench_ledger() { # ledger (embedded|redis) telemetry (on|off) -> appends a table row to ROWS, a line to NOTES
+  local ledger="$1" telemetry="${2:-on}" server extra=() admin_token first_product category big_sale small_sale label
   server="http://127.0.0.1:$(free_port)"
   if [[ "$ledger" == redis ]]; then
     redis_for_bench
     extra=(--ConnectionStrings:Redis="$REDIS_CONN" --FlashSales:Ledger=Redis --Cache:KeyPrefix="bench-$RANDOM$RANDOM:")
   fi
+  extra+=(--OpenTelemetry:Enabled="$([[ "$telemetry" == on ]] && echo true || echo false)")
+  label="$ledger ledger"
+  [[ "$TELEMETRY" == "off on on off" ]] && label="$ledger ledger, telemetry $telemetry"
   ASPNETCORE_ENVIRONMENT=Production dotnet "$SERVER_DLL" --urls "$server" --Data:Directory="$TMP/data-$ledger" \
     --Demo:Seed=true --RateLimiting:Enabled=false --Logging:LogLevel:Default=Warning --Jwt:SigningKey="$SIGNING_KEY" \
-    --Bootstrap:AdminEmail="$ADMIN_EMAIL" --Bootstrap:AdminPassword="$ADMIN_PASSWORD" "${extra[@]}" >"$TMP/server-$ledger.log" 2>&1 &
+    --Bootstrap:AdminEmail="$ADMIN_EMAIL" --Bootstrap:AdminPassword="$ADMIN_PASSWORD" "${extra[@]}" >"$TMP/server-$ledger-$telemetry.log" 2>&1 &
   SERVER_PID=$!
-  wait_for "$server/health/ready" "$TMP/server-$ledger.log"
+  wait_for "$server/health/ready" "$TMP/server-$ledger-$telemetry.log"
 
   admin_token="$(curl -fsS -H 'content-type: application/json' -d "{\"login\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" "$server/api/accounts/login" | json "d['accessToken']")"
   local auth=(-H "authorization: Bearer $admin_token" -H 'content-type: application/json')
@@ -174,8 +190,9 @@ bench_ledger() { # ledger (embedded|redis) -> appends a table row to ROWS, a lin
     TRACER="$(command -v dotnet-trace || echo "${BENCH_TOOLS:-/tmp/bench-tools}/dotnet-trace")"
     (sleep 5; "$TRACER" collect -p "$SERVER_PID" --profile dotnet-sampled-thread-time --duration 00:00:00:05 -o "$BENCH_TRACE.$ledger" >"$BENCH_TRACE.$ledger.log" 2>&1) &
   fi
-  run_wrk "purchase ($ledger ledger)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua
-  ROWS+=("| \`POST …/purchase\`, $ledger ledger (1,000,000 units, 100 per buyer) | $RPS | $(ratio "$RPS" "$B_RPS") | $P50 | $P99 | $STATUSES |")
+  run_wrk "purchase ($label)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua
+  TELEMETRY_RPS["$ledger-$telemetry"]="$(python3 -c "print(f'{float(\"${TELEMETRY_RPS[$ledger-$telemetry]:-0}\") + float(\"$RPS\"):.0f}')")"
+  ROWS+=("| \`POST …/purchase\`, $label (1,000,000 units, 100 per buyer) | $RPS | $(ratio "$RPS" "$B_RPS") | $P50 | $P99 | $STATUSES |")
 
   # The stampede: distinct buyers on 1,000 units until sold out; count the answers and, once the
   # ledger has nothing in flight (the reconciliation says so), the units the database holds.
@@ -191,7 +208,7 @@ bench_ledger() { # ledger (embedded|redis) -> appends a table row to ROWS, a lin
   done
   s_held="$(json "d['heldByDatabase']" <<<"$recon")"
   oversell=$(( (s_accepted > 1000 ? s_accepted - 1000 : 0) + (s_held > 1000 ? s_held - 1000 : 0) ))
-  NOTES+=("- $ledger ledger: stampede on 1,000 units (1 per buyer), 3 s: $s_statuses; units the database holds afterwards: $s_held; balanced: $(json "d['balanced']" <<<"$recon"); **oversell: $oversell**.")
+  NOTES+=("- $label: stampede on 1,000 units (1 per buyer), 3 s: $s_statuses; units the database holds afterwards: $s_held; balanced: $(json "d['balanced']" <<<"$recon"); **oversell: $oversell**.")
 
   kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
@@ -199,7 +216,13 @@ bench_ledger() { # ledger (embedded|redis) -> appends a table row to ROWS, a lin
 
 NOTES=()
 for ledger in $LEDGERS; do
-  bench_ledger "$ledger"
+  for telemetry in $TELEMETRY; do
+    bench_ledger "$ledger" "$telemetry"
+  done
+  if [[ "$TELEMETRY" == "off on on off" ]]; then
+    on="${TELEMETRY_RPS[$ledger-on]}" off="${TELEMETRY_RPS[$ledger-off]}"
+    NOTES+=("- $ledger ledger, **telemetry on / off: $(ratio "$on" "$off")** (two runs each, $on vs $off purchases/s summed; cost $(python3 -c "print(f'{(1 - float(\"$on\") / float(\"$off\")) * 100:.1f}')" )%).")
+  fi
 done
 
 cat <<REPORT

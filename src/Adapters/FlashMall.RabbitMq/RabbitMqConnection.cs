@@ -96,7 +96,21 @@ internal static class RabbitMqMessage
     public const string AggregateHeader = "flashmall-aggregate";
     public const string SequenceHeader = "flashmall-sequence";
 
-    public static BasicProperties PropertiesFor(string module, OutboxMessage message) => new()
+    public static BasicProperties PropertiesFor(string module, OutboxMessage message)
+    {
+        var properties = PropertiesWithoutTrace(module, message);
+        // W3C trace context, also inside the payload (the consumer's span is started from that one).
+        if (FlashMall.Kernel.Observability.TraceEnvelope.TraceParentOf(message.Payload) is { } traceParent)
+        {
+            properties.Headers![TraceParentHeader] = traceParent;
+        }
+        return properties;
+    }
+
+    /// <summary>The W3C trace context header of a published event.</summary>
+    public const string TraceParentHeader = "traceparent";
+
+    private static BasicProperties PropertiesWithoutTrace(string module, OutboxMessage message) => new()
     {
         Persistent = true,
         MessageId = message.Id.ToString(),

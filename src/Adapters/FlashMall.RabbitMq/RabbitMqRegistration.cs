@@ -69,6 +69,7 @@ public static class RabbitMqRegistration
         {
             builder.Services.AddHostedService<RabbitMqConsumers>();
             builder.Services.AddHostedService<RabbitMqDeadLetterArchiver>();
+            builder.Services.AddHostedService<RabbitMqQueueDepth>();
             builder.Services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("rabbitmq", tags: [DatabaseRegistration.ReadyTag]);
         }
         return builder;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FlashMall.Kernel.Scheduling;
 using Microsoft.Extensions.Hosting;
 using Quartz;
@@ -10,10 +11,15 @@ internal sealed class DeclaredJob(JobRunner runner, IEnumerable<ScheduledJobDefi
 {
     public const string JobNameKey = "flashmall.job";
 
+    /// <summary>One span per firing (a trace of its own: what the job reads and writes hangs under it).</summary>
+    public static readonly ActivitySource Source = new("FlashMall.Scheduling");
+
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         var name = context.MergedJobDataMap.GetString(JobNameKey);
         var job = jobs.Single(j => j.Name == name);
+        using var span = Source.StartActivity("job " + job.Name, ActivityKind.Consumer);
+        span?.SetTag("flashmall.job", job.Name);
         await runner.RunAsync(job, context.ScheduledFireTimeUtc ?? context.FireTimeUtc, manual: false, cancellationToken);
     }
 }

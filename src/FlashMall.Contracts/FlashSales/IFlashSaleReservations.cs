@@ -1,8 +1,12 @@
 namespace FlashMall.Contracts.FlashSales;
 
-/// <summary>A reservation that has no order yet, with what the order needs to be written.</summary>
+/// <summary>
+/// A reservation that has no order yet, with what the order needs to be written, and the W3C
+/// trace context of the purchase (null when it was not traced), which the order's span continues.
+/// </summary>
 public sealed record ReservationToOrder(
-    Guid ReservationId, Guid SaleId, Guid UserId, Guid SkuId, Guid ProductId, string ProductName, long SalePrice, int Quantity, DateTimeOffset ReservedAt);
+    Guid ReservationId, Guid SaleId, Guid UserId, Guid SkuId, Guid ProductId, string ProductName, long SalePrice, int Quantity, DateTimeOffset ReservedAt,
+    string? TraceParent = null);
 
 /// <summary>
 /// The FlashSales module's reservations as the Ordering module turns them into orders (the

@@ -43,6 +43,8 @@ public static class KernelRegistration
         {
             builder.Services.AddHostedService<OutboxRelay>();
         }
+        builder.Services.AddSingleton<Observability.OutboxBacklogSampler>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<Observability.OutboxBacklogSampler>());
         return builder;
     }
 }

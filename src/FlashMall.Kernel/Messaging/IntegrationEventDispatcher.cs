@@ -1,3 +1,4 @@
+using FlashMall.Kernel.Observability;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -108,11 +109,13 @@ public sealed partial class IntegrationEventDispatcher(
             foreach (var (message, i) in fresh)
             {
                 current = i;
+                using var activity = TraceEnvelope.StartConsume(message.Subscription, message.MessageId, message.Payload);
                 await message.Subscription.Invoke(scope.ServiceProvider, message.Payload, cancellationToken);
             }
             current = -1;
             await consumerDb.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(CancellationToken.None);
+            KernelMetrics.Consumed.Add(fresh.Count, new KeyValuePair<string, object?>("consumer", consumer), new KeyValuePair<string, object?>("result", "processed"));
             return (true, null, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -123,6 +126,7 @@ public sealed partial class IntegrationEventDispatcher(
                 return (false, null, null);
             }
             LogHandlerFailed(logger, ex, run[current].MessageId, consumer);
+            KernelMetrics.Consumed.Add(1, new KeyValuePair<string, object?>("consumer", consumer), new KeyValuePair<string, object?>("result", "failed"));
             return (false, current, $"{consumer}: {ex.GetType().Name}: {ex.Message}");
         }
     }
@@ -144,16 +148,20 @@ public sealed partial class IntegrationEventDispatcher(
             await transaction.RollbackAsync(CancellationToken.None);
             return null;
         }
+        using var activity = TraceEnvelope.StartConsume(subscription, messageId, payload);
         try
         {
             await subscription.Invoke(scope.ServiceProvider, payload, cancellationToken);
             await consumerDb.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(CancellationToken.None);
+            KernelMetrics.Consumed.Add(1, new KeyValuePair<string, object?>("consumer", subscription.Consumer), new KeyValuePair<string, object?>("result", "processed"));
             return null;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await transaction.RollbackAsync(CancellationToken.None);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
+            KernelMetrics.Consumed.Add(1, new KeyValuePair<string, object?>("consumer", subscription.Consumer), new KeyValuePair<string, object?>("result", "failed"));
             LogHandlerFailed(logger, ex, messageId, subscription.Consumer);
             return $"{subscription.Consumer}: {ex.GetType().Name}: {ex.Message}";
         }

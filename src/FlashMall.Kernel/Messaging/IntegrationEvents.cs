@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using FlashMall.Kernel.Hosting;
+using FlashMall.Kernel.Observability;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -80,7 +81,9 @@ public static class IntegrationEvents
     public static void AddIntegrationEvent<TEvent>(this DbContext db, string aggregateId, TEvent integrationEvent, IIdGenerator ids, TimeProvider clock)
         where TEvent : class
     {
-        db.Add(OutboxMessage.Create(ids.NewId(), aggregateId, TypeName(typeof(TEvent)), JsonSerializer.Serialize(integrationEvent), clock.GetUtcNow()));
+        // The storing request's trace travels with the event, so one trace runs request → outbox → consumer.
+        var payload = TraceEnvelope.Stamp(JsonSerializer.Serialize(integrationEvent), Telemetry.TraceParentOf(System.Diagnostics.Activity.Current));
+        db.Add(OutboxMessage.Create(ids.NewId(), aggregateId, TypeName(typeof(TEvent)), payload, clock.GetUtcNow()));
         OutboxSaveInterceptor.MarkWritingEvents(db);
     }
 

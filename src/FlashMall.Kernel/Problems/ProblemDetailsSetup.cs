@@ -101,6 +101,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
         if (status >= 500)
         {
+            FlashMall.Kernel.Observability.KernelMetrics.RecordException(exception);
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
         }
         else

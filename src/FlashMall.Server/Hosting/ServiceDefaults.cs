@@ -55,6 +55,7 @@ internal static partial class ServiceDefaults
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>(ConfigureReverseProxies);
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenApi();
+        builder.AddObservability();
         return builder;
     }
 
@@ -74,8 +75,9 @@ internal static partial class ServiceDefaults
         }
         app.UseIdempotencyKeys();
 
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(DatabaseRegistration.ReadyTag) });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).Internal();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(DatabaseRegistration.ReadyTag) }).Internal();
+        app.MapMetrics();
         app.MapOpenApi();
         return app;
     }
@@ -110,6 +112,7 @@ internal static partial class ServiceDefaults
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FlashMall.Request");
         app.Use(async (context, next) =>
         {
+            Observability.TagTrafficClass(context);
             var userId = context.User.FindFirst(FlashMallClaims.UserId)?.Value;
             using var scope = logger.BeginScope(new Dictionary<string, object?>
             {

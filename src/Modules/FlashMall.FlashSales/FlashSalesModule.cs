@@ -57,6 +57,7 @@ public static class FlashSalesModule
         builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
             "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));
         builder.Services.AddSingleton<SaleReconciler>();
+        builder.Services.AddSingleton<FlashSalesTelemetry>();
         // The Redis ledger's release runs its script before the commit: one message per transaction.
         builder.Services.AddIntegrationEventConsumer<FlashSalesDbContext, FlashMall.Contracts.Ordering.OrderCancelled, ReleaseOnOrderCancelled>(
             ReleaseOnOrderCancelled.Consumer, oneAtATime: true);

@@ -20,7 +20,7 @@ internal enum CancelOutcome
 /// <see cref="OrderCancelled"/> event in the same transaction, from which FlashSales (a sale's
 /// units) or Catalog (a regular order's stock) gives the units back exactly once.
 /// </summary>
-internal sealed class OrderCancellation(OrderingDbContext db, IIdGenerator ids, TimeProvider clock)
+internal sealed class OrderCancellation(OrderingDbContext db, IIdGenerator ids, TimeProvider clock, OrderingTelemetry telemetry)
 {
     public const string ByBuyer = "buyer_cancelled";
     public const string PaymentTimeout = "payment_timeout";
@@ -42,6 +42,7 @@ internal sealed class OrderCancellation(OrderingDbContext db, IIdGenerator ids, 
             OrderPayments.Lines(order)), ids, clock);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        telemetry.Cancelled(reason);
         return CancelOutcome.Cancelled;
     }
 }

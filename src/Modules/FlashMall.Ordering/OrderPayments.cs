@@ -14,7 +14,7 @@ namespace FlashMall.Ordering;
 /// (only <c>pending_payment</c> becomes <c>paid</c>, only <c>paid</c> becomes <c>refunded</c>), so
 /// duplicate or concurrent settlements change an order once, with its event in the same transaction.
 /// </summary>
-internal sealed class OrderPayments(OrderingDbContext db, IIdGenerator ids, TimeProvider clock) : IOrderPayments
+internal sealed class OrderPayments(OrderingDbContext db, IIdGenerator ids, TimeProvider clock, OrderingTelemetry telemetry) : IOrderPayments
 {
     public Task<PayableOrder?> FindAsync(Guid orderId, CancellationToken cancellationToken = default) =>
         db.Orders.AsNoTracking()
@@ -30,6 +30,8 @@ internal sealed class OrderPayments(OrderingDbContext db, IIdGenerator ids, Time
         }
         db.AddIntegrationEvent(orderId.ToString(), new OrderPaid(order.Id, order.UserId, order.FlashSaleId, paymentId, Lines(order), order.Total, clock.GetUtcNow()), ids, clock);
         await db.SaveChangesAsync(cancellationToken);
+        // Counted once: only one settlement moves the order (inside the payment's transaction).
+        telemetry.Paid(OrderingTelemetry.SourceOf(order.FlashSaleId), order.Total);
         return true;
     }
 

@@ -26,6 +26,7 @@ public static class OrderingModule
         builder.Services.AddOptions<OrderingOptions>().BindConfiguration(OrderingOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<OrderingOptions>, OrderingOptionsValidator>();
         builder.Services.AddScoped<OrderCancellation>();
+        builder.Services.AddSingleton<OrderingTelemetry>();
         builder.Services.AddScoped<IOrderPayments, OrderPayments>();
         builder.Services.AddScheduledJob<ExpireUnpaidOrdersJob>(ExpireUnpaidOrdersJob.Name,
             "Cancels unpaid orders past their payBefore; flash-sale units go back to their sale.", JobSchedule.Every(TimeSpan.FromSeconds(30)));

@@ -34,11 +34,14 @@ public static class SearchModule
 
         if (string.Equals(builder.Configuration[$"{SearchOptions.SectionName}:Engine"], SearchOptions.SphinxEngine, StringComparison.OrdinalIgnoreCase))
         {
-            services.AddSingleton<ISearchIndex, SphinxSearchIndex>();
+            services.AddSingleton<SphinxSearchIndex>();
+            services.AddSingleton<ISearchIndex>(sp => new TracedSearchIndex(sp.GetRequiredService<SphinxSearchIndex>(), "sphinx",
+                SphinxNode(sp.GetRequiredService<IOptions<SearchOptions>>().Value.ConnectionString)));
         }
         else
         {
-            services.AddSingleton<ISearchIndex, LuceneSearchIndex>();
+            services.AddSingleton<LuceneSearchIndex>();
+            services.AddSingleton<ISearchIndex>(sp => new TracedSearchIndex(sp.GetRequiredService<LuceneSearchIndex>(), "lucene", Environment.MachineName));
         }
         services.AddSingleton<CatalogReader>();
         services.AddSingleton<RecentAnswers>();
@@ -46,6 +49,13 @@ public static class SearchModule
         services.AddIntegrationEventConsumer<SearchDbContext, ProductDeleted, RemoveOnProductDeleted>(RemoveOnProductDeleted.Consumer);
         services.AddStartupTask<BuildEmptyIndexAtStartup>();
         return builder;
+    }
+
+    /// <summary>The Sphinx node a connection string names (host:port), for spans; never its password.</summary>
+    private static string SphinxNode(string? connectionString)
+    {
+        var parsed = new MySqlConnector.MySqlConnectionStringBuilder(connectionString ?? "");
+        return $"{parsed.Server}:{parsed.Port}";
     }
 
     public static IEndpointRouteBuilder MapSearch(this IEndpointRouteBuilder routes)

@@ -125,6 +125,7 @@ internal static class CouponEndpoints
         }
         if (now < template.ValidFrom || now >= template.ValidTo)
         {
+            CouponsTelemetry.Claim("not_claimable");
             return Problems.Conflict(NotClaimable, "This coupon cannot be claimed now.");
         }
         var buyer = user.UserId();
@@ -132,6 +133,7 @@ internal static class CouponEndpoints
             new CouponClaimAttempt(buyer, deviceId, ClientIp(http), templateId, template.NewAccountCoolDown), cancellationToken);
         if (!verdict.Allowed)
         {
+            CouponsTelemetry.Claim("risk_blocked");
             return RiskBlocked(verdict);
         }
         var owned = db.Database.CurrentTransaction is null;
@@ -142,12 +144,14 @@ internal static class CouponEndpoints
             var held = await db.Coupons.CountAsync(c => c.UserId == buyer && c.TemplateId == templateId, cancellationToken);
             if (held >= template.PerUserLimit)
             {
+                CouponsTelemetry.Claim("limit_reached");
                 return Problems.Conflict(LimitReached, $"At most {template.PerUserLimit} of this coupon per buyer.");
             }
             var taken = await db.Templates.Where(t => t.Id == templateId && t.Claimed < t.TotalQuantity)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.Claimed, t => t.Claimed + 1), cancellationToken);
             if (taken == 0)
             {
+                CouponsTelemetry.Claim("exhausted");
                 return Problems.Conflict(CouponsExhausted, "All of these coupons have been claimed.");
             }
             var coupon = Coupon.Claim(ids.NewId(), templateId, buyer, now);
@@ -158,6 +162,7 @@ internal static class CouponEndpoints
             {
                 await transaction.CommitAsync(cancellationToken);
             }
+            CouponsTelemetry.Claim("claimed");
             return TypedResults.Created($"/api/coupons/{coupon.Id}", new CouponClaimed(coupon.Id.ToString()));
         }
         finally

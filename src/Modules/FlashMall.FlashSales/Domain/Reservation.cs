@@ -32,8 +32,21 @@ internal sealed class Reservation
     public string? ReleasedReason { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
 
-    public static Reservation Create(Guid id, Guid saleId, Guid userId, int quantity, DateTimeOffset now) =>
-        new() { Id = id, SaleId = saleId, UserId = userId, Quantity = quantity, CreatedAt = now };
+    /// <summary>
+    /// The W3C trace context of the purchase that admitted it (null when telemetry is off or the
+    /// trace was not recorded): the order made from it joins the purchase's trace.
+    /// </summary>
+    public string? TraceParent { get; private set; }
+
+    /// <summary>A traceparent of version 00 is 55 characters; a longer one is not kept.</summary>
+    public const int MaxTraceParentLength = 55;
+
+    public static Reservation Create(Guid id, Guid saleId, Guid userId, int quantity, DateTimeOffset now, string? traceParent = null) =>
+        new()
+        {
+            Id = id, SaleId = saleId, UserId = userId, Quantity = quantity, CreatedAt = now,
+            TraceParent = traceParent is { Length: <= MaxTraceParentLength } ? traceParent : null,
+        };
 
     /// <summary>A reservation the gate admitted and the database refused: released from the start, holding nothing.</summary>
     public static Reservation Refused(Guid id, Guid saleId, Guid userId, int quantity, DateTimeOffset admittedAt) =>

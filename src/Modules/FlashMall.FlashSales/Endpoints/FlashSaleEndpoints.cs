@@ -182,8 +182,10 @@ internal static partial class FlashSaleEndpoints
     /// </summary>
     private static async Task<Results<Accepted<PurchaseAccepted>, ProblemHttpResult>> Purchase(
         string id, PurchaseRequest? request, ClaimsPrincipal user, HttpContext http, SaleDirectory directory, IStockLedger ledger,
-        IIdGenerator ids, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        IIdGenerator ids, TimeProvider clock, ILoggerFactory loggers, FlashSalesTelemetry telemetry, CancellationToken cancellationToken)
     {
+        // Spans name the slow part (admission, ledger, response); null and free when nobody traces.
+        using var admission = FlashSalesTelemetry.Source.StartActivity("flash_sale.admission");
         if (!Guid.TryParse(id, out var saleId) || await directory.FindAsync(saleId, cancellationToken) is not { } sale)
         {
             return Problems.NotFound("flash sale");
@@ -203,39 +205,58 @@ internal static partial class FlashSaleEndpoints
         if (key is not null && await ledger.FindEarlierAsync(sale, buyer, quantity, reservationId, cancellationToken) is { } earlier)
         {
             // A retry finds its reservation even after the sale has ended or sold out.
-            return Answer(earlier, reservationId, sale, http);
+            admission?.Stop();
+            return Answer(earlier, reservationId, sale, http, telemetry, clock);
         }
         var now = clock.GetUtcNow();
         if (now < sale.StartsAt)
         {
+            telemetry.Purchase("not_started");
             return Problems.Conflict(NotStarted, $"The sale starts at {sale.StartsAt:O}.");
         }
         if (now >= sale.EndsAt)
         {
+            telemetry.Purchase("ended");
             return Problems.Conflict(Ended, "The sale has ended.");
         }
         if (quantity > sale.PerUserLimit)
         {
+            telemetry.Purchase("limit_reached");
             return Problems.Conflict(LimitReached, $"At most {sale.PerUserLimit} per buyer.");
         }
 
+        admission?.Stop();
+
         ReserveOutcome outcome;
+        using var ledgerSpan = FlashSalesTelemetry.Source.StartActivity("flash_sale.ledger");
         try
         {
             outcome = await ledger.ReserveAsync(sale, buyer, quantity, reservationId, keyed: key is not null, cancellationToken);
+            ledgerSpan?.SetTag("flashmall.outcome", FlashSalesTelemetry.OutcomeName(outcome));
+            ledgerSpan?.Stop();
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            ledgerSpan?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.GetType().Name);
+            ledgerSpan?.Stop();
+            telemetry.Purchase("failed");
             LogReserveFailed(loggers.CreateLogger(typeof(FlashSaleEndpoints)), ex, saleId);
             http.Response.Headers.RetryAfter = "1";
             return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable,
                 "The purchase could not be confirmed. Retry shortly with the same Idempotency-Key: a retry never reserves twice.");
         }
-        return Answer(outcome, reservationId, sale, http);
+        return Answer(outcome, reservationId, sale, http, telemetry, clock);
     }
 
-    private static Results<Accepted<PurchaseAccepted>, ProblemHttpResult> Answer(ReserveOutcome outcome, Guid reservationId, SaleTerms sale, HttpContext http)
+    private static Results<Accepted<PurchaseAccepted>, ProblemHttpResult> Answer(
+        ReserveOutcome outcome, Guid reservationId, SaleTerms sale, HttpContext http, FlashSalesTelemetry telemetry, TimeProvider clock)
     {
+        using var response = FlashSalesTelemetry.Source.StartActivity("flash_sale.response");
+        telemetry.Purchase(FlashSalesTelemetry.OutcomeName(outcome));
+        if (outcome == ReserveOutcome.SoldOut)
+        {
+            telemetry.SoldOut(sale, clock.GetUtcNow());
+        }
         switch (outcome)
         {
             case ReserveOutcome.Reserved or ReserveOutcome.Replayed:

@@ -15,7 +15,7 @@ internal sealed class FlashSaleReservations(FlashSalesDbContext db) : IFlashSale
             .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id)
             .Take(max)
             .Join(db.Sales, r => r.SaleId, s => s.Id, (r, s) => new ReservationToOrder(
-                r.Id, r.SaleId, r.UserId, s.SkuId, s.ProductId, s.Name, s.SalePrice, r.Quantity, r.CreatedAt))
+                r.Id, r.SaleId, r.UserId, s.SkuId, s.ProductId, s.Name, s.SalePrice, r.Quantity, r.CreatedAt, r.TraceParent))
             .ToListAsync(cancellationToken);
 
     public async Task MarkOrderedAsync(IReadOnlyCollection<Guid> reservationIds, CancellationToken cancellationToken = default)

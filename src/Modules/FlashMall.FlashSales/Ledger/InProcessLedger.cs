@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using FlashMall.FlashSales.Persistence;
+using FlashMall.Kernel.Observability;
 using FlashMall.Kernel.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -130,7 +132,8 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
         counters.EnterFlight(quantity);
         try
         {
-            written = await writer.WriteAsync(new PendingReservation(reservationId, sale.SaleId, userId, quantity, sale.PerUserLimit));
+            written = await writer.WriteAsync(new PendingReservation(reservationId, sale.SaleId, userId, quantity, sale.PerUserLimit,
+                TraceParent: Telemetry.TraceParentOf(Activity.Current)));
         }
         catch (ReservationStateUnknownException)
         {

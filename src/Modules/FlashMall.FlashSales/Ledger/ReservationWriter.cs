@@ -16,12 +16,14 @@ namespace FlashMall.FlashSales.Ledger;
 /// <param name="Quantity">Units.</param>
 /// <param name="PerUserLimit">The sale's limit per buyer, checked again in the database.</param>
 /// <param name="AdmittedAt">When the gate admitted it (the Redis ledger); null: now.</param>
+/// <param name="TraceParent">The purchase's W3C trace context, kept on the row for the order's span.</param>
 /// <param name="RecordRefusal">
 /// Write a refused one as <c>released</c> with reason <c>gate_false_positive</c>: its buyer was
 /// already told "reserved" by the Redis gate and sees the refusal when polling.
 /// </param>
 internal sealed record PendingReservation(
-    Guid Id, Guid SaleId, Guid UserId, int Quantity, int PerUserLimit, DateTimeOffset? AdmittedAt = null, bool RecordRefusal = false)
+    Guid Id, Guid SaleId, Guid UserId, int Quantity, int PerUserLimit, DateTimeOffset? AdmittedAt = null, bool RecordRefusal = false,
+    string? TraceParent = null)
 {
     public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
@@ -54,12 +56,21 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
 
     private readonly Channel<PendingReservation> _queue = Channel.CreateUnbounded<PendingReservation>(new UnboundedChannelOptions { SingleReader = true });
 
+    private int _waiting;
+
+    /// <summary>
+    /// Reservations waiting for the next group commit (the <c>flashmall.flash_sales.reservation_writer.queue</c>
+    /// gauge; a single-reader channel cannot count itself, so one interlocked add each way does).
+    /// </summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     public Task<WriteResult> WriteAsync(PendingReservation reservation)
     {
         if (!_queue.Writer.TryWrite(reservation))
         {
             throw new InvalidOperationException("The reservation writer has stopped.");
         }
+        Interlocked.Increment(ref _waiting);
         return reservation.Done.Task;
     }
 
@@ -74,6 +85,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
                 {
                     batch.Add(next);
                 }
+                Interlocked.Add(ref _waiting, -batch.Count);
                 try
                 {
                     // The same reservation twice in one batch (a rebuild's drain and the stream's
@@ -173,7 +185,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
                 var pending = batch[i];
                 if (results[i] == WriteResult.Written)
                 {
-                    rowsToInsert.Add(Reservation.Create(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, pending.AdmittedAt ?? now));
+                    rowsToInsert.Add(Reservation.Create(pending.Id, pending.SaleId, pending.UserId, pending.Quantity, pending.AdmittedAt ?? now, pending.TraceParent));
                 }
                 else if (pending.RecordRefusal)
                 {

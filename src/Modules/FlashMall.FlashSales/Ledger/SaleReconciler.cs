@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using FlashMall.FlashSales.Domain;
 using FlashMall.FlashSales.Persistence;
@@ -26,6 +27,17 @@ internal sealed partial class SaleReconciler(
     private readonly Counter<long> _mismatches = meters.Create(MeterName).CreateCounter<long>(
         "flashmall.flash_sales.reconciliation.mismatches", description: "Reconciliations of a sale whose units did not add up.");
 
+    /// <summary>Sales whose latest reconciliation on this node did not add up (oversold or lost units): the alert's signal.</summary>
+    private readonly ConcurrentDictionary<Guid, bool> _unbalanced = UnbalancedGauge(meters);
+
+    private static ConcurrentDictionary<Guid, bool> UnbalancedGauge(IMeterFactory meters)
+    {
+        var unbalanced = new ConcurrentDictionary<Guid, bool>();
+        meters.Create(MeterName).CreateObservableGauge("flashmall.flash_sales.reconciliation.unbalanced", () => unbalanced.Count, unit: "{sale}",
+            description: "Sales whose latest reconciliation did not add up (0 when every unit is accounted for).");
+        return unbalanced;
+    }
+
     public async Task<Reconciliation?> ReconcileAsync(Guid saleId, CancellationToken cancellationToken)
     {
         Reconciliation? result = null;
@@ -34,11 +46,13 @@ internal sealed partial class SaleReconciler(
             result = await LookAsync(saleId, cancellationToken);
             if (result is null || result.Balanced)
             {
+                _unbalanced.TryRemove(saleId, out _);
                 return result;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(200), clock, cancellationToken);
         }
         _mismatches.Add(1);
+        _unbalanced[saleId] = true;
         LogMismatch(logger, saleId, result!.Quantity, result.Ordered, result.Reserved, result.Remaining, result.HeldByDatabase, string.Join("; ", result.Differences));
         return result;
     }

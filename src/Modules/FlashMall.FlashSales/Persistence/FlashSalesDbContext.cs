@@ -32,6 +32,7 @@ internal abstract class FlashSalesDbContext(DbContextOptions options) : DbContex
             reservation.HasKey(r => r.Id);
             reservation.Property(r => r.Status).HasMaxLength(16);
             reservation.Property(r => r.ReleasedReason).HasMaxLength(64);
+            reservation.Property(r => r.TraceParent).HasMaxLength(Reservation.MaxTraceParentLength);
             reservation.HasIndex(r => new { r.SaleId, r.UserId });
             reservation.HasIndex(r => new { r.SaleId, r.Status });
             reservation.HasIndex(r => new { r.Status, r.CreatedAt });

@@ -84,7 +84,7 @@ internal static class CheckoutEndpoints
 
     private static async Task<Results<Created<OrderPlacedView>, ProblemHttpResult>> Checkout(
         CheckoutRequest request, ClaimsPrincipal user, OrderingDbContext db, ICatalogStock catalog, ICouponRedemption coupons, IIdGenerator ids, TimeProvider clock,
-        IOptions<OrderingOptions> options, CancellationToken cancellationToken)
+        IOptions<OrderingOptions> options, OrderingTelemetry telemetry, CancellationToken cancellationToken)
     {
         var buyer = user.UserId();
         var validator = new Validator();
@@ -179,6 +179,11 @@ internal static class CheckoutEndpoints
             {
                 await transaction.DisposeAsync();
             }
+        }
+        telemetry.Placed(OrderingTelemetry.Checkout, order.Total);
+        if (order.Status == OrderStatus.Paid)
+        {
+            telemetry.Paid(OrderingTelemetry.Checkout, order.Total); // paid in full by coupons
         }
         return TypedResults.Created($"/api/orders/{order.Id}", new OrderPlacedView(order.Id.ToString(), order.Status, order.Total, order.PayBefore));
     }

@@ -1,5 +1,7 @@
 using System.Data.Common;
+using System.Diagnostics;
 using FlashMall.Contracts.FlashSales;
+using FlashMall.Kernel.Observability;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Ordering.Domain;
 using FlashMall.Ordering.Persistence;
@@ -19,7 +21,7 @@ namespace FlashMall.Ordering.Workers;
 /// and its existing order is found and reported.
 /// </summary>
 internal sealed partial class ReservationOrderWorker(
-    IServiceScopeFactory scopes, IOptions<OrderingOptions> options, TimeProvider clock, ILogger<ReservationOrderWorker> logger)
+    IServiceScopeFactory scopes, IOptions<OrderingOptions> options, TimeProvider clock, OrderingTelemetry telemetry, ILogger<ReservationOrderWorker> logger)
     : BackgroundService
 {
     public const int BatchSize = 100;
@@ -60,6 +62,7 @@ internal sealed partial class ReservationOrderWorker(
         var reservationIds = pending.Select(r => r.ReservationId).ToList();
         var existing = (await db.Orders.AsNoTracking().Where(o => reservationIds.Contains(o.Id)).Select(o => o.Id).ToListAsync(cancellationToken)).ToHashSet();
         var now = clock.GetUtcNow();
+        var startedAt = DateTime.UtcNow;
         var orders = pending.Where(r => !existing.Contains(r.ReservationId))
             .Select(r => Order.FromReservation(r.ReservationId, r.SaleId, r.UserId, r.SkuId, r.ProductId, r.ProductName, r.SalePrice, r.Quantity,
                 now + options.Value.PaymentWindow, now))
@@ -81,8 +84,32 @@ internal sealed partial class ReservationOrderWorker(
             return pending.Count;
         }
         await reservations.MarkOrderedAsync(reservationIds, cancellationToken);
+        Record(pending, existing, now, startedAt);
         LogOrdered(logger, orders.Count, existing.Count);
         return pending.Count;
+    }
+
+    /// <summary>
+    /// Business metrics for the orders this batch placed, and a span per order in its purchase's
+    /// trace (the reservation kept the purchase's traceparent), covering the batch that wrote it.
+    /// </summary>
+    private void Record(IReadOnlyList<ReservationToOrder> pending, HashSet<Guid> existing, DateTimeOffset now, DateTime startedAt)
+    {
+        var tracing = OrderingTelemetry.Source.HasListeners();
+        foreach (var reservation in pending)
+        {
+            if (existing.Contains(reservation.ReservationId))
+            {
+                continue;
+            }
+            telemetry.Placed(OrderingTelemetry.FlashSale, reservation.SalePrice * reservation.Quantity);
+            telemetry.ReservationToOrder(now - reservation.ReservedAt);
+            if (tracing && Telemetry.ParentFrom(reservation.TraceParent) is { TraceId: var traceId } parent && traceId != default)
+            {
+                using var span = OrderingTelemetry.Source.StartActivity("ordering.order_from_reservation", ActivityKind.Consumer, parent, startTime: startedAt);
+                span?.SetTag("flashmall.order.id", reservation.ReservationId.ToString());
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Turning reservations into orders failed; retrying")]

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using FlashMall.FlashSales.Endpoints;
 using FlashMall.FlashSales.Persistence;
+using FlashMall.Kernel.Observability;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -71,6 +72,7 @@ internal sealed partial class RedisLedger(
         [
             epoch, userId.ToString("N"), quantity, reservationId.ToString("N"),
             clock.GetUtcNow().ToUnixTimeMilliseconds(), FlashSaleEndpoints.MaxPerUserLimit,
+            Telemetry.TraceParentOf(Activity.Current) ?? "",
         ]);
         switch (code)
         {

@@ -58,7 +58,8 @@ internal static class RedisLedgerScripts
 
     /// <summary>
     /// KEYS: meta, buyers, reservations, stream. ARGV: epoch, buyer (32 lowercase hex), units,
-    /// reservation id (32 lowercase hex), now (Unix ms), most units per purchase (1–999), all
+    /// reservation id (32 lowercase hex), now (Unix ms), most units per purchase (1–999), the
+    /// purchase's W3C traceparent or an empty string (carried on the stream entry), all
     /// numbers in plain decimal digits (no sign, exponent, hex or spaces). Checks, in order:
     /// epoch, that none of the sale's keys was lost (evicted or deleted: then the epoch goes too,
     /// and the sale is rebuilt), arguments, an earlier reservation with this id (replay), window,
@@ -93,7 +94,11 @@ internal static class RedisLedgerScripts
         redis.call('HINCRBY', KEYS[1], 'stock', -units)
         redis.call('HINCRBY', KEYS[2], buyer, units)
         redis.call('HSET', KEYS[3], id, buyer .. ':' .. units)
-        redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', units, 't', now)
+        if ARGV[7] and string.len(ARGV[7]) > 0 and string.len(ARGV[7]) <= 55 then
+          redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', units, 't', now, 'p', ARGV[7])
+        else
+          redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', units, 't', now)
+        end
         return 1
         """;
 

@@ -123,7 +123,8 @@ internal sealed partial class ReservationStream(IConnectionMultiplexer redis, Re
         && entry["q"].TryParse(out int quantity) && quantity > 0
         && entry["t"].TryParse(out long admittedAt)
             ? new PendingReservation(id, sale.SaleId, user, quantity, sale.PerUserLimit,
-                DateTimeOffset.FromUnixTimeMilliseconds(admittedAt), RecordRefusal: true)
+                DateTimeOffset.FromUnixTimeMilliseconds(admittedAt), RecordRefusal: true,
+                TraceParent: entry["p"] is { IsNullOrEmpty: false } traceParent ? traceParent.ToString() : null)
             : null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Flash sale {SaleId}: Redis has drifted from the database ({Why}); it is rebuilt from the database")]
