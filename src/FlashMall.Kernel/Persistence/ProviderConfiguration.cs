@@ -17,6 +17,12 @@ public static class ProviderConfiguration
         .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations", schema))
         .UseSnakeCaseNamingConvention()
         .UseModuleDefaults();
+
+    /// <summary>The same over a data source: the primary or prefer-standby side of the multi-host one (see <see cref="PostgresDataSources"/>).</summary>
+    public static DbContextOptionsBuilder UseModulePostgres(this DbContextOptionsBuilder options, Npgsql.NpgsqlDataSource dataSource, string schema) => options
+        .UseNpgsql(dataSource, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations", schema))
+        .UseSnakeCaseNamingConvention()
+        .UseModuleDefaults();
 }
 
 internal static class ModuleDefaults
