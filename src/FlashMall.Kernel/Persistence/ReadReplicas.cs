@@ -176,7 +176,11 @@ internal sealed class ReplicaContextFactory<TContext>(Func<IServiceProvider, TCo
     {
         var builder = new DbContextOptionsBuilder<TPostgres>()
             .UseApplicationServiceProvider(root);
-        builder.UseModulePostgres(root.GetRequiredService<PostgresDataSources>().PreferStandby, schema)
+        // A replica that went away leaves broken connections in its pool: the read is tried again
+        // (at once, then after 100 ms), and Npgsql, which marked the host offline, takes the primary.
+        // 57P01: the server ended the session (a fast shutdown).
+        builder.UseModulePostgres(root.GetRequiredService<PostgresDataSources>().PreferStandby, schema,
+                npgsql => npgsql.EnableRetryOnFailure(3, TimeSpan.FromMilliseconds(100), ["57P01"]))
             .AddInterceptors(root.GetServices<IInterceptor>())
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking);
         var options = builder.Options;

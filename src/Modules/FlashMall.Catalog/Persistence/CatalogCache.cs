@@ -63,7 +63,10 @@ internal sealed partial class CatalogCache(
             (load, services, json.Value.SerializerOptions, keep, worthKeeping),
             static async (state, ct) =>
             {
-                var value = await state.load(state.services.GetRequiredService<CatalogDbContext>(), ct);
+                // A miss loads from a replica when one is within Database:MaxReplicaLag; the
+                // second invalidation (SecondInvalidationDelay, not shorter than that lag) drops
+                // a copy loaded from a replica that had not replayed the change yet.
+                var value = await state.load(state.services.GetRequiredService<ReadReplica<CatalogDbContext>>().Db, ct);
                 state.worthKeeping.Value = value is not null && (state.keep?.Invoke(value) ?? true);
                 return value is null ? null : CachedJson.From(value, state.SerializerOptions);
             },
