@@ -27,12 +27,17 @@ public static class DatabaseEndpoints
         return routes;
     }
 
-    private static Ok<SlowQueriesPage> SlowQueries(PageRequest page, SlowQueryLog log, IOptionsMonitor<DatabaseOptions> options)
+    /// <summary>Newest first; <c>traceId</c> (32 hex digits) keeps one request's or job's queries.</summary>
+    private static Results<Ok<SlowQueriesPage>, ProblemHttpResult> SlowQueries(
+        PageRequest page, string? traceId, SlowQueryLog log, IOptionsMonitor<DatabaseOptions> options)
     {
-        var total = log.Count;
+        if (traceId is not null && (traceId.Length != 32 || !traceId.All(char.IsAsciiHexDigitLower)))
+        {
+            return Problems.Problems.Validation("traceId", "A W3C trace id: 32 lower-case hex digits.");
+        }
+        var (items, total) = log.Recent(page.Skip, page.PageSize, traceId is null ? null : q => q.TraceId == traceId);
         return TypedResults.Ok(new SlowQueriesPage(
-            log.Recent(page.Skip, page.PageSize), total, page.Page, page.PageSize,
-            options.CurrentValue.SlowQueryThreshold.TotalMilliseconds, log.Capacity, Node));
+            items, total, page.Page, page.PageSize, options.CurrentValue.SlowQueryThreshold.TotalMilliseconds, log.Capacity, Node));
     }
 
     private static Ok<ReplicasView> Replicas(ReplicaRouting routing, IServiceProvider services, IOptionsMonitor<DatabaseOptions> options)

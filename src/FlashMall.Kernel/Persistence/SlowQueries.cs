@@ -80,18 +80,28 @@ public sealed class SlowQueryLog(IOptions<DatabaseOptions> options)
         }
     }
 
-    /// <summary>Newest first, skipping <paramref name="skip"/>.</summary>
-    public IReadOnlyList<SlowQuery> Recent(int skip, int take)
+    /// <summary>Newest first: those <paramref name="filter"/> accepts (all when null), skipping <paramref name="skip"/>, and how many it accepts in all.</summary>
+    public (IReadOnlyList<SlowQuery> Items, int Total) Recent(int skip, int take, Func<SlowQuery, bool>? filter = null)
     {
         lock (_lock)
         {
             var held = (int)Math.Min(_next, _ring.Length);
-            var result = new List<SlowQuery>(Math.Max(0, Math.Min(take, held - skip)));
-            for (var i = skip; i < held && result.Count < take; i++)
+            var result = new List<SlowQuery>(Math.Clamp(held - skip, 0, take));
+            var matched = 0;
+            for (var i = 0; i < held; i++)
             {
-                result.Add(_ring[(_next - 1 - i) % _ring.Length]!);
+                var query = _ring[(_next - 1 - i) % _ring.Length]!;
+                if (filter is not null && !filter(query))
+                {
+                    continue;
+                }
+                if (matched >= skip && result.Count < take)
+                {
+                    result.Add(query);
+                }
+                matched++;
             }
-            return result;
+            return (result, matched);
         }
     }
 }
@@ -220,7 +230,7 @@ public static class SqlRedactor
 /// the <c>flashmall.database.command.duration</c> histogram; one that took at least
 /// <c>Database:SlowQueryThreshold</c> is also counted, logged as a warning and kept in the
 /// <see cref="SlowQueryLog"/> with its redacted SQL, where it came from and the trace id.
-/// A reader's time runs until it is disposed, so the rows it streamed count too.
+/// A reader's time is until its first results arrive (what the server spent, including waits on locks).
 /// </summary>
 public sealed partial class SlowQueryInterceptor : DbCommandInterceptor
 {
@@ -246,7 +256,7 @@ public sealed partial class SlowQueryInterceptor : DbCommandInterceptor
         _modules = modules.ToDictionary(m => m.ContextType, m => m.Schema);
         var meter = meters.Create(DatabaseMetrics.MeterName);
         _duration = meter.CreateHistogram(DatabaseMetrics.CommandDuration, unit: "s",
-            description: "Time each database command took (readers until disposed), by module and outcome.",
+            description: "Time each database command took (readers until their first results), by module and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _slow = meter.CreateCounter<long>(DatabaseMetrics.SlowCommands, description: "Commands that took at least Database:SlowQueryThreshold, by module.");
     }
@@ -275,10 +285,16 @@ public sealed partial class SlowQueryInterceptor : DbCommandInterceptor
         return ValueTask.FromResult(result);
     }
 
-    public override InterceptionResult DataReaderDisposing(DbCommand command, DataReaderDisposingEventData eventData, InterceptionResult result)
+    public override DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
     {
         Observe(command, eventData.Context, eventData.Duration, "reader", failed: false);
         return result;
+    }
+
+    public override ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
+    {
+        Observe(command, eventData.Context, eventData.Duration, "reader", failed: false);
+        return ValueTask.FromResult(result);
     }
 
     public override void CommandFailed(DbCommand command, CommandErrorEventData eventData) =>
@@ -316,7 +332,12 @@ public sealed partial class SlowQueryInterceptor : DbCommandInterceptor
         if (_http.HttpContext is { } http)
         {
             var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-            return route is null ? $"{http.Request.Method} (no endpoint)" : $"{http.Request.Method} {(route.StartsWith('/') ? route : "/" + route)}";
+            if (route is null)
+            {
+                return $"{http.Request.Method} (no endpoint)";
+            }
+            route = route.StartsWith('/') ? route : "/" + route;
+            return $"{http.Request.Method} {(route.Length > 1 ? route.TrimEnd('/') : route)}";
         }
         return QueryOrigin.Name;
     }
