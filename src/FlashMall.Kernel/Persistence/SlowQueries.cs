@@ -41,12 +41,42 @@ public static class QueryOrigin
     {
         var previous = Current.Value;
         Current.Value = name;
-        return new Restore(previous);
+        return new Restore(previous, null, restoreActivity: false);
     }
 
-    private sealed class Restore(string? previous) : IDisposable
+    /// <summary>
+    /// The caller's trace and origin (its route, or the job), for work that runs outside its
+    /// execution context: HybridCache runs a miss's factory without the caller's, so a slow
+    /// catalog load would otherwise have neither a trace id nor an endpoint.
+    /// </summary>
+    public static FlowedOrigin Capture() =>
+        new(Activity.Current, Name ?? SlowQueryInterceptor.EndpointOf(new HttpContextAccessor().HttpContext));
+
+    /// <summary>What <see cref="Capture"/> took; <see cref="Resume"/> puts it back on the current flow until disposed.</summary>
+    public readonly record struct FlowedOrigin(Activity? Activity, string? Name)
     {
-        public void Dispose() => Current.Value = previous;
+        public IDisposable Resume()
+        {
+            var restore = new Restore(Current.Value, Activity.Current, restoreActivity: true);
+            Current.Value = Name;
+            if (Activity is not null)
+            {
+                Activity.Current = Activity;
+            }
+            return restore;
+        }
+    }
+
+    private sealed class Restore(string? previous, Activity? previousActivity, bool restoreActivity) : IDisposable
+    {
+        public void Dispose()
+        {
+            Current.Value = previous;
+            if (restoreActivity)
+            {
+                Activity.Current = previousActivity;
+            }
+        }
     }
 }
 
@@ -327,9 +357,12 @@ public sealed partial class SlowQueryInterceptor : DbCommandInterceptor
         _moduleOf.GetOrAdd(contextType, type => _modules.FirstOrDefault(m => m.Key.IsAssignableFrom(type)).Value);
 
     /// <summary><c>GET /api/products/{id}</c> for a request, the <see cref="QueryOrigin"/> for background work.</summary>
-    private string? Endpoint()
+    private string? Endpoint() => _http.HttpContext is { } http ? EndpointOf(http) : QueryOrigin.Name;
+
+    /// <summary><c>GET /api/products/{id}</c>: the method and route pattern of the request's endpoint.</summary>
+    internal static string? EndpointOf(HttpContext? http)
     {
-        if (_http.HttpContext is { } http)
+        if (http is not null)
         {
             var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
             if (route is null)
@@ -339,7 +372,7 @@ public sealed partial class SlowQueryInterceptor : DbCommandInterceptor
             route = route.StartsWith('/') ? route : "/" + route;
             return $"{http.Request.Method} {(route.Length > 1 ? route.TrimEnd('/') : route)}";
         }
-        return QueryOrigin.Name;
+        return null;
     }
 
     private static string? TraceId() =>

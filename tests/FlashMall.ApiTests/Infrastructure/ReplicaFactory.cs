@@ -100,8 +100,7 @@ public sealed class ReplicaFactory : FlashMallFactory
     public async Task WaitOnReplicaAsync(string sql, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        await using var connection = new NpgsqlConnection(ReplicaConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await OpenOnReplicaAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         while ((long)(await command.ExecuteScalarAsync())! == 0)
         {
@@ -113,9 +112,28 @@ public sealed class ReplicaFactory : FlashMallFactory
     /// <summary>Runs <paramref name="sql"/> on this node's database on the replica (e.g. <c>pg_wal_replay_pause()</c>).</summary>
     public async Task OnReplicaAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(ReplicaConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await OpenOnReplicaAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A connection to this node's database on the replica, once the replica has replayed its creation.</summary>
+    private async Task<NpgsqlConnection> OpenOnReplicaAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            var connection = new NpgsqlConnection(ReplicaConnectionString);
+            try
+            {
+                await connection.OpenAsync();
+                return connection;
+            }
+            catch (PostgresException ex) when (ex.SqlState == "3D000" && DateTime.UtcNow < deadline)
+            {
+                await connection.DisposeAsync();
+                await Task.Delay(100); // CREATE DATABASE not replayed yet
+            }
+        }
     }
 }
