@@ -533,7 +533,12 @@ EOF
   # standby.signal and primary_conninfo (-R), started on its own port. The tests pause
   # its replay to play a lagging replica: the app role may do that (and it replicates).
   "${admin[@]}" -c "CREATE ROLE ${PG_ROLE}_repl WITH REPLICATION LOGIN PASSWORD '$PG_PASSWORD'"
-  "${admin[@]}" -c "GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO $PG_ROLE"
+  # Function rights live in each database: template1 passes them on to the tests' databases.
+  local db
+  for db in template1 "$PG_DB"; do
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGDIR" -p "$port" -U postgres -d "$db" \
+      -c "GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO $PG_ROLE"
+  done
   as_pg env PGPASSWORD="$PG_PASSWORD" timeout 120 "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$port" \
     -U "${PG_ROLE}_repl" -D "$PGREPLICA" -R -X stream -c fast --no-sync
   local rport=$2

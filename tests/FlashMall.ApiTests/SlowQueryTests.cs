@@ -160,7 +160,7 @@ public sealed class PostgresSlowQueryTests(LockedQueryFactory node) : IClassFixt
         var page = await (await admin.GetAsync($"/api/admin/slow-queries?traceId={trace}")).JsonAsync();
         Assert.Equal(250, page.GetProperty("thresholdMs").GetDouble());
         var blocked = Assert.Single(page.GetProperty("items").EnumerateArray());
-        Assert.True(blocked.GetProperty("durationMs").GetDouble() >= 500, blocked.ToString());
+        Assert.True(blocked.GetProperty("durationMs").GetDouble() >= 300, blocked.ToString());
         Assert.Equal("GET /api/products", blocked.GetProperty("endpoint").GetString());
         Assert.Contains("catalog.products", blocked.GetProperty("sql").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain(categoryId, blocked.GetProperty("sql").GetString(), StringComparison.OrdinalIgnoreCase);
