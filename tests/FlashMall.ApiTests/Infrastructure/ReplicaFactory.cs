@@ -49,7 +49,12 @@ public sealed class ReplicaFactory : FlashMallFactory
     public ServedByRecorder Served { get; } = new();
 
     /// <summary>A connection string to this node's database on the replica.</summary>
-    public string ReplicaConnectionString => new NpgsqlConnectionStringBuilder(ReplicaEnvironment.Replica!) { Database = new NpgsqlConnectionStringBuilder(PostgresConnectionString).Database }.ToString();
+    /// <remarks>Unpooled: a test stops and starts the replica, which would leave broken connections in a pool.</remarks>
+    public string ReplicaConnectionString => new NpgsqlConnectionStringBuilder(ReplicaEnvironment.Replica!)
+    {
+        Database = new NpgsqlConnectionStringBuilder(PostgresConnectionString).Database,
+        Pooling = false,
+    }.ToString();
 
     public override async Task InitializeAsync()
     {
