@@ -157,9 +157,16 @@ public sealed class PostgresSlowQueryTests(LockedQueryFactory node) : IClassFixt
         await (await listing).JsonAsync();
 
         using var admin = await node.AdminClientAsync();
+        var all = await (await admin.GetAsync("/api/admin/slow-queries?pageSize=100")).JsonAsync();
+        Assert.Equal(250, all.GetProperty("thresholdMs").GetDouble());
+        var counts = all.GetProperty("items").EnumerateArray()
+            .Where(q => q.GetProperty("sql").GetString()!.Contains("count(*)", StringComparison.Ordinal)
+                && q.GetProperty("sql").GetString()!.Contains("catalog.products", StringComparison.Ordinal)).ToList();
+        Assert.True(counts.Count == 1, $"expected the blocked count among: {string.Join(Environment.NewLine, all.GetProperty("items").EnumerateArray())}");
+        var blocked = counts[0];
+        Assert.Equal(trace, blocked.GetProperty("traceId").GetString());
         var page = await (await admin.GetAsync($"/api/admin/slow-queries?traceId={trace}")).JsonAsync();
-        Assert.Equal(250, page.GetProperty("thresholdMs").GetDouble());
-        var blocked = Assert.Single(page.GetProperty("items").EnumerateArray());
+        Assert.Contains(page.GetProperty("items").EnumerateArray(), q => q.GetProperty("at").GetString() == blocked.GetProperty("at").GetString());
         Assert.True(blocked.GetProperty("durationMs").GetDouble() >= 300, blocked.ToString());
         Assert.Equal("GET /api/products", blocked.GetProperty("endpoint").GetString());
         Assert.Contains("catalog.products", blocked.GetProperty("sql").GetString(), StringComparison.Ordinal);
