@@ -151,7 +151,20 @@ public sealed class PostgresSlowQueryTests(LockedQueryFactory node) : IClassFixt
         using var anonymous = node.CreateClient();
         var (trace, header) = TraceContext.New();
         var listing = anonymous.GetTracedAsync($"/api/products?categoryId={categoryId}", header);
-        await Task.Delay(600);
+        // Hold the lock until the listing's count is seen waiting on it, then 400 ms more.
+        await using (var watcher = new NpgsqlConnection(node.PostgresConnectionString))
+        {
+            await watcher.OpenAsync();
+            await using var waiting = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%count(*)%catalog.products%'", watcher);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while ((long)(await waiting.ExecuteScalarAsync())! == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the listing never waited on the lock");
+                await Task.Delay(20);
+            }
+        }
+        await Task.Delay(400);
         Assert.False(listing.IsCompleted);
         await transaction.CommitAsync();
         await (await listing).JsonAsync();
@@ -167,7 +180,7 @@ public sealed class PostgresSlowQueryTests(LockedQueryFactory node) : IClassFixt
         Assert.Equal(trace, blocked.GetProperty("traceId").GetString());
         var page = await (await admin.GetAsync($"/api/admin/slow-queries?traceId={trace}")).JsonAsync();
         Assert.Contains(page.GetProperty("items").EnumerateArray(), q => q.GetProperty("at").GetString() == blocked.GetProperty("at").GetString());
-        Assert.True(blocked.GetProperty("durationMs").GetDouble() >= 300, blocked.ToString());
+        Assert.True(blocked.GetProperty("durationMs").GetDouble() >= 390, blocked.ToString());
         Assert.Equal("GET /api/products", blocked.GetProperty("endpoint").GetString());
         Assert.Contains("catalog.products", blocked.GetProperty("sql").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain(categoryId, blocked.GetProperty("sql").GetString(), StringComparison.OrdinalIgnoreCase);
