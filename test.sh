@@ -19,6 +19,9 @@
 # The PostgreSQL run and --exec get FLASHMALL_TEST_REDIS (standalone) and
 # FLASHMALL_TEST_REDIS_CLUSTER (host:port,host:port,host:port); the SQLite run gets
 # neither. (A test that restarts Redis starts a private redis-server of its own.)
+# The PostgreSQL run and --exec also get FLASHMALL_TEST_PG_REPLICA (a connection
+# string to a streaming replica of that PostgreSQL, read-only) and
+# FLASHMALL_TEST_PG_REPLICA_CTL (a script: `stop` or `start` that replica).
 # The PostgreSQL run and --exec also get FLASHMALL_TEST_SPHINX (a MySqlConnector
 # connection string to searchd's SphinxQL listener, real-time index "products").
 # Both runs and --exec get FLASHMALL_TEST_S3, the URL of an S3-compatible server
@@ -137,6 +140,7 @@ pick_port() { # sets PICKED_PORT
 TMP=""
 PGBIN=""
 PGDIR="" PGDATA=""
+PGREPLICA=""         # data dir of the streaming replica of $PGDATA
 RDIR=""
 SXDIR=""            # Sphinx searchd: config, index, pid, logs
 RCDIR=""             # Redis Cluster: one dir per node, $RCDIR/1 .. $RCDIR/3
@@ -188,6 +192,18 @@ stop_postgres() {
     if [[ "$pid" =~ ^[0-9]+$ ]] && running "$pid"; then
       warn "PostgreSQL (pid $pid) did not stop in ${WAIT_SECONDS}s: killing it"
       # pg_ctl starts the postmaster in its own session: its group is ours only
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+}
+
+stop_pg_replica() {
+  [[ -n "$PGREPLICA" && -f "$PGREPLICA/postmaster.pid" ]] || return 0
+  local pid
+  pid="$(head -n 1 "$PGREPLICA/postmaster.pid" 2>/dev/null || true)"
+  if ! as_pg "$PGBIN/pg_ctl" -D "$PGREPLICA" -m fast -w -t "$WAIT_SECONDS" stop >/dev/null 2>&1; then
+    if [[ "$pid" =~ ^[0-9]+$ ]] && running "$pid"; then
+      warn "PostgreSQL replica (pid $pid) did not stop in ${WAIT_SECONDS}s: killing it"
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
@@ -270,6 +286,7 @@ sweep_leftovers() {
   command -v pgrep >/dev/null 2>&1 || return 0
   local pids="" f
   [[ -n "$PGDATA" ]] && pids+=" $(pgrep -f -- "-D $PGDATA" || true)"
+  [[ -n "$PGREPLICA" ]] && pids+=" $(pgrep -f -- "-D $PGREPLICA" || true)"
   [[ -n "$RDIR" && -f "$RDIR/port" ]] && pids+=" $(pgrep -f -- "redis-server 127\.0\.0\.1:$(cat "$RDIR/port")( |\$)" || true)"
   if [[ -n "$RCDIR" ]]; then
     for f in "$RCDIR"/*/port; do # a cluster node's title: "redis-server 127.0.0.1:PORT [cluster]"
@@ -297,6 +314,8 @@ stop_servers() {
     wait "$MQ_JOB" 2>/dev/null || true
     MQ_JOB=""
   fi
+  stop_pg_replica &
+  local replica_stopper=$!
   stop_postgres &
   local pg_stopper=$!
   stop_rabbitmq &
@@ -307,6 +326,7 @@ stop_servers() {
   stop_redis
   stop_s3
   wait "$pg_stopper" 2>/dev/null || true
+  wait "$replica_stopper" 2>/dev/null || true
   wait "$mq_stopper" 2>/dev/null || true
   wait "$cluster_stopper" 2>/dev/null || true
 }
@@ -336,7 +356,7 @@ trap 'exit 129' HUP
 tmp_base="${TMPDIR:-/tmp}"
 ((${#tmp_base} <= 60)) || tmp_base=/tmp
 TMP="$(mktemp -d "$tmp_base/flashmall-test.XXXXXX")"
-PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; RDIR="$TMP/redis"; MQDIR="$TMP/rabbitmq"
+PGDIR="$TMP/pg"; PGDATA="$PGDIR/data"; PGREPLICA="$PGDIR/replica"; RDIR="$TMP/redis"; MQDIR="$TMP/rabbitmq"
 RCDIR="$TMP/redis-cluster"; SXDIR="$TMP/sphinx"
 S3DIR="$TMP/s3"
 mkdir -p "$PGDIR" "$RDIR" "$RCDIR"/{1,2,3} "$MQDIR" "$SXDIR" "$S3DIR/data" "$TMP/runs"
@@ -405,6 +425,7 @@ fi
 
 t_servers=$(now_ms)
 pick_port; PG_PORT=$PICKED_PORT
+pick_port; PG_REPLICA_PORT=$PICKED_PORT
 pick_port; REDIS_PORT=$PICKED_PORT
 pick_port; MQ_PORT=$PICKED_PORT
 pick_port; MQ_DIST_PORT=$PICKED_PORT
@@ -479,6 +500,10 @@ max_connections = 300
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# a streaming replica (pg_basebackup) for the read/write split tests
+wal_level = replica
+max_wal_senders = 5
+hot_standby = on
 EOF
   for attempt in 1 2 3; do
     echo "starting PostgreSQL on 127.0.0.1:$port (attempt $attempt)"
@@ -505,10 +530,42 @@ EOF
   # The tests' own path: TCP + scram-sha-256 password.
   PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=10 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
     -h 127.0.0.1 -p "$port" -U "$PG_ROLE" -d "$PG_DB" -tAc "SELECT 1" >/dev/null
+
+  # The streaming replica: a replication role (initdb's pg_hba.conf lets replication
+  # connections in from 127.0.0.1 with a password), a base backup that writes its
+  # standby.signal and primary_conninfo (-R), started on its own port. The tests pause
+  # its replay to play a lagging replica: the app role may do that (and it replicates).
+  "${admin[@]}" -c "CREATE ROLE ${PG_ROLE}_repl WITH REPLICATION LOGIN PASSWORD '$PG_PASSWORD'"
+  # Function rights live in each database: template1 passes them on to the tests' databases.
+  local db
+  for db in template1 "$PG_DB"; do
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGDIR" -p "$port" -U postgres -d "$db" \
+      -c "GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO $PG_ROLE"
+  done
+  as_pg env PGPASSWORD="$PG_PASSWORD" timeout 120 "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$port" \
+    -U "${PG_ROLE}_repl" -D "$PGREPLICA" -R -X stream -c fast --no-sync
+  local rport=$2
+  cat >"$PGDIR/replica-ctl.sh" <<EOF
+#!/usr/bin/env bash
+# replica-ctl.sh stop|start: the throwaway streaming replica (tests stop it to see reads fall back)
+set -euo pipefail
+run() { if ((EUID == 0)); then runuser -u postgres -- "\$@"; else "\$@"; fi; }
+case "\${1:-}" in
+  stop) run "$PGBIN/pg_ctl" -D "$PGREPLICA" -m fast -w -t 30 stop ;;
+  start) run "$PGBIN/pg_ctl" -D "$PGREPLICA" -l "$PGDIR/replica.log" -o "-p $rport" -w -t 60 start ;;
+  *) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+EOF
+  chmod 755 "$PGDIR/replica-ctl.sh"
+  echo "starting the PostgreSQL replica on 127.0.0.1:$rport"
+  "$PGDIR/replica-ctl.sh" start
+  echo "$rport" >"$PGDIR/replica-port"
+  PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=10 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p "$rport" -U "$PG_ROLE" -d "$PG_DB" -tAc "SELECT pg_is_in_recovery()" | grep -qx t
 }
 
 log "starting PostgreSQL ($PGBIN), Redis and a Redis Cluster in $TMP"
-pg_setup "$PG_PORT" >"$TMP/pg-setup.log" 2>&1 &
+pg_setup "$PG_PORT" "$PG_REPLICA_PORT" >"$TMP/pg-setup.log" 2>&1 &
 PG_JOB=$!
 
 # redis_launch DIR PORT [ARGS...]: starts one throwaway redis-server (no persistence;
@@ -691,10 +748,12 @@ PG_JOB=""
 if ((pg_rc != 0)); then
   show_file "PostgreSQL setup output" "$TMP/pg-setup.log"
   show_file "PostgreSQL server log" "$PGDIR/postgres.log"
+  show_file "PostgreSQL replica log" "$PGDIR/replica.log"
   die "PostgreSQL setup failed (exit $pg_rc)"
 fi
 PG_PORT="$(cat "$PGDIR/port")"
-log "PostgreSQL ready on 127.0.0.1:$PG_PORT (role $PG_ROLE, database $PG_DB)"
+PG_REPLICA_PORT="$(cat "$PGDIR/replica-port")"
+log "PostgreSQL ready on 127.0.0.1:$PG_PORT (role $PG_ROLE, database $PG_DB), streaming replica on 127.0.0.1:$PG_REPLICA_PORT"
 
 mq_rc=0
 wait "$MQ_JOB" || mq_rc=$?
@@ -708,6 +767,8 @@ log "RabbitMQ ready on 127.0.0.1:$MQ_PORT"
 log "servers started in $(fmt_ms $(($(now_ms) - t_servers)))"
 
 PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Username=$PG_ROLE;Password=$PG_PASSWORD;Database=$PG_DB"
+PG_REPLICA_CONN="Host=127.0.0.1;Port=$PG_REPLICA_PORT;Username=$PG_ROLE;Password=$PG_PASSWORD;Database=$PG_DB"
+PG_REPLICA_ENV="FLASHMALL_TEST_PG_REPLICA=$PG_REPLICA_CONN|FLASHMALL_TEST_PG_REPLICA_CTL=$PGDIR/replica-ctl.sh"
 REDIS_CONN="127.0.0.1:$REDIS_PORT"
 MQ_URI="amqp://guest:guest@127.0.0.1:$MQ_PORT/"
 SPHINX_CONN="Server=127.0.0.1;Port=$SPHINX_PORT;SslMode=None;Connection Reset=false"
@@ -731,6 +792,7 @@ if ((${#EXEC[@]})); then
   log "running ${EXEC[*]}"
   exec_rc=0
   run_step "$TMP/runs/exec.log" env FLASHMALL_TEST_POSTGRES="$PG_CONN" FLASHMALL_TEST_REDIS="$REDIS_CONN" \
+    FLASHMALL_TEST_PG_REPLICA="$PG_REPLICA_CONN" FLASHMALL_TEST_PG_REPLICA_CTL="$PGDIR/replica-ctl.sh" \
     FLASHMALL_TEST_REDIS_CLUSTER="$REDIS_CLUSTER" \
     FLASHMALL_TEST_RABBITMQ="$MQ_URI" FLASHMALL_TEST_RABBITMQ_RESTART="$MQDIR/restart.sh" FLASHMALL_TEST_S3="$S3_URL" \
     FLASHMALL_TEST_SPHINX="$SPHINX_CONN" "${EXEC[@]}" || exec_rc=$?
@@ -757,7 +819,7 @@ fi
 FILTER_ARGS=()
 [[ -n "$FILTER" ]] && FILTER_ARGS=(--filter "$FILTER")
 CLEAN_ENV=(env -u FLASHMALL_TEST_PROVIDER -u FLASHMALL_TEST_POSTGRES -u FLASHMALL_TEST_REDIS
-           -u FLASHMALL_TEST_REDIS_CLUSTER -u FLASHMALL_TEST_SPHINX
+           -u FLASHMALL_TEST_REDIS_CLUSTER -u FLASHMALL_TEST_SPHINX -u FLASHMALL_TEST_PG_REPLICA -u FLASHMALL_TEST_PG_REPLICA_CTL
            -u FLASHMALL_TEST_RABBITMQ -u FLASHMALL_TEST_RABBITMQ_RESTART -u FLASHMALL_TEST_S3)
 MQ_ENV="FLASHMALL_TEST_RABBITMQ=$MQ_URI|FLASHMALL_TEST_RABBITMQ_RESTART=$MQDIR/restart.sh"
 S3_ENV="FLASHMALL_TEST_S3=$S3_URL"
@@ -776,7 +838,7 @@ shopt -u nullglob
 if [[ -f "$API_TESTS" ]]; then
   add_run "ApiTests[Sqlite]" "$API_TESTS" "FLASHMALL_TEST_PROVIDER=Sqlite|$MQ_ENV|$S3_ENV"
   add_run "ApiTests[Postgres]" "$API_TESTS" \
-    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|$REDIS_ENV|$MQ_ENV|$S3_ENV|FLASHMALL_TEST_SPHINX=$SPHINX_CONN"
+    "FLASHMALL_TEST_PROVIDER=Postgres|FLASHMALL_TEST_POSTGRES=$PG_CONN|$PG_REPLICA_ENV|$REDIS_ENV|$MQ_ENV|$S3_ENV|FLASHMALL_TEST_SPHINX=$SPHINX_CONN"
 else
   log "$API_TESTS not found: skipping the API test runs"
 fi

@@ -5,6 +5,7 @@ using FlashMall.Coupons;
 using FlashMall.FlashSales;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Messaging;
+using FlashMall.Kernel.Persistence;
 using FlashMall.Media;
 using FlashMall.Ops;
 using FlashMall.Ordering;
@@ -55,6 +56,7 @@ app.MapCircle();
 app.MapOps();
 app.MapScheduling();
 app.MapDeadLetters();
+app.MapDatabaseAdmin(); // slow queries, replica routing
 
 return await app.RunWithStartupChecksAsync();
 

@@ -14,6 +14,7 @@ internal sealed partial class JobRunner(IServiceScopeFactory scopes, TimeProvide
     /// <summary>The recorded run, or null when another node already claimed this firing.</summary>
     public async Task<JobRun?> RunAsync(ScheduledJobDefinition job, DateTimeOffset scheduledAt, bool manual, CancellationToken cancellationToken)
     {
+        using var origin = QueryOrigin.Begin($"job {job.Name}"); // slow queries name the job
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SchedulingDbContext>();
         var run = JobRun.Claim(job.Name, scheduledAt, NodeName, manual, clock.GetUtcNow());

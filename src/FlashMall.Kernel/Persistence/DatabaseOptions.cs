@@ -19,6 +19,21 @@ public sealed class DatabaseOptions
 
     public DatabaseProvider ProviderKind => ParseProvider(Provider) ?? DatabaseProvider.Sqlite;
 
+    /// <summary>
+    /// PostgreSQL with replicas: when a reachable replica's replay is further behind the primary
+    /// than this, lag-tolerant reads go to the primary until it catches up.
+    /// </summary>
+    public TimeSpan MaxReplicaLag { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the background check measures each replica's lag (never per query).</summary>
+    public TimeSpan ReplicaLagCheckInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A command that runs at least this long is logged, counted and kept in the node's slow-query ring.</summary>
+    public TimeSpan SlowQueryThreshold { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How many slow queries each node keeps in memory (the oldest drop out).</summary>
+    public int SlowQueryLogSize { get; set; } = 500;
+
     public static DatabaseProvider? ParseProvider(string? value) =>
         Enum.TryParse<DatabaseProvider>(value, ignoreCase: true, out var provider) && Enum.IsDefined(provider) && !int.TryParse(value, out _)
             ? provider

@@ -17,6 +17,18 @@ public static class ProviderConfiguration
         .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations", schema))
         .UseSnakeCaseNamingConvention()
         .UseModuleDefaults();
+
+    /// <summary>The same over a data source: the primary or prefer-standby side of the multi-host one (see <see cref="PostgresDataSources"/>).</summary>
+    public static DbContextOptionsBuilder UseModulePostgres(
+        this DbContextOptionsBuilder options, Npgsql.NpgsqlDataSource dataSource, string schema,
+        Action<Npgsql.EntityFrameworkCore.PostgreSQL.Infrastructure.NpgsqlDbContextOptionsBuilder>? configure = null) => options
+        .UseNpgsql(dataSource, npgsql =>
+        {
+            npgsql.MigrationsHistoryTable("__ef_migrations", schema);
+            configure?.Invoke(npgsql);
+        })
+        .UseSnakeCaseNamingConvention()
+        .UseModuleDefaults();
 }
 
 internal static class ModuleDefaults

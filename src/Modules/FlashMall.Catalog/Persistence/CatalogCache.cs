@@ -60,10 +60,16 @@ internal sealed partial class CatalogCache(
         var worthKeeping = new StrongBox<bool>(true);
         var cached = await cache.GetOrCreateAsync(
             key,
-            (load, services, json.Value.SerializerOptions, keep, worthKeeping),
+            (load, services, json.Value.SerializerOptions, keep, worthKeeping, origin: QueryOrigin.Capture()),
             static async (state, ct) =>
             {
-                var value = await state.load(state.services.GetRequiredService<CatalogDbContext>(), ct);
+                // HybridCache runs this without the caller's execution context: slow-query
+                // entries keep the caller's trace id and route.
+                using var resumed = state.origin.Resume();
+                // A miss loads from a replica when one is within Database:MaxReplicaLag; the
+                // second invalidation (SecondInvalidationDelay, not shorter than that lag) drops
+                // a copy loaded from a replica that had not replayed the change yet.
+                var value = await state.load(state.services.GetRequiredService<ReadReplica<CatalogDbContext>>().Db, ct);
                 state.worthKeeping.Value = value is not null && (state.keep?.Invoke(value) ?? true);
                 return value is null ? null : CachedJson.From(value, state.SerializerOptions);
             },

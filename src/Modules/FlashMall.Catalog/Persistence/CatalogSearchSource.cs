@@ -1,11 +1,17 @@
 using FlashMall.Catalog.Domain;
 using FlashMall.Contracts.Catalog;
+using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FlashMall.Catalog.Persistence;
 
 /// <summary>Products as the search index needs them: two queries per batch (products with SKUs, the categories on their paths).</summary>
-internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchSource, ICatalogProductSearch
+/// <remarks>
+/// The search fallback (<see cref="SearchAsync"/>) reads from a replica when one is within the lag
+/// threshold; the indexer's reads (<see cref="ReadPageAsync"/>, <see cref="FindAsync"/>) and the
+/// margins stay on the primary: the indexer must see the change whose event it handles.
+/// </remarks>
+internal sealed class CatalogSearchSource(CatalogDbContext db, ReadReplica<CatalogDbContext> replica) : ICatalogSearchSource, ICatalogProductSearch
 {
     /// <summary>At most this many words take part (each is a scan of three columns).</summary>
     public const int MaxWords = 8;
@@ -21,19 +27,20 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
     {
         ArgumentNullException.ThrowIfNull(request);
         var words = request.Words.Where(w => w.Length > 0).Select(w => w.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(MaxWords).ToList();
-        var query = db.Products.AsNoTracking().Where(p => !p.Deleted);
+        var read = replica.Db;
+        var query = read.Products.AsNoTracking().Where(p => !p.Deleted);
         foreach (var word in words)
         {
             query = query.Where(p => p.Name.ToLower().Contains(word) || p.Brand.ToLower().Contains(word) || p.Description.ToLower().Contains(word));
         }
         if (request.CategoryId is { } categoryId)
         {
-            var path = await db.Categories.AsNoTracking().Where(c => c.Id == categoryId).Select(c => c.Path).SingleOrDefaultAsync(cancellationToken);
+            var path = await read.Categories.AsNoTracking().Where(c => c.Id == categoryId).Select(c => c.Path).SingleOrDefaultAsync(cancellationToken);
             if (path is null)
             {
                 return new CatalogSearchPage([], 0, [], []);
             }
-            var subtree = db.Categories.Where(c => c.Path.StartsWith(path)).Select(c => c.Id);
+            var subtree = read.Categories.Where(c => c.Path.StartsWith(path)).Select(c => c.Id);
             query = query.Where(p => subtree.Contains(p.CategoryId));
         }
         if (request.Brand is { } brand)
@@ -81,7 +88,7 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
         }
         var products = await ordered.ThenBy(p => p.Id).Skip(request.Skip).Take(request.Take)
             .Include(p => p.Skus).AsSplitQuery().ToListAsync(cancellationToken);
-        return new CatalogSearchPage(await ToSearchableAsync(products, cancellationToken), total,
+        return new CatalogSearchPage(await ToSearchableAsync(read, products, cancellationToken), total,
             Top(categories.Select(c => new CatalogFacetCount(c.Key.ToString(), c.Count))),
             Top(brands.Select(b => new CatalogFacetCount(b.Key, b.Count))));
     }
@@ -96,7 +103,7 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
             query = query.Where(p => p.Id.CompareTo(after) > 0);
         }
         var products = await query.OrderBy(p => p.Id).Take(limit).AsSplitQuery().ToListAsync(cancellationToken);
-        return await ToSearchableAsync(products, cancellationToken);
+        return await ToSearchableAsync(db, products, cancellationToken);
     }
 
     public async Task<IReadOnlyList<SearchableProduct>> FindAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken = default)
@@ -107,7 +114,7 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
         }
         var products = await db.Products.AsNoTracking().Include(p => p.Skus)
             .Where(p => productIds.Contains(p.Id) && !p.Deleted).AsSplitQuery().ToListAsync(cancellationToken);
-        return await ToSearchableAsync(products, cancellationToken);
+        return await ToSearchableAsync(db, products, cancellationToken);
     }
 
     public async Task<IReadOnlyDictionary<Guid, long>> MarginsAsync(IReadOnlyCollection<Guid> productIds, CancellationToken cancellationToken = default)
@@ -130,7 +137,7 @@ internal sealed class CatalogSearchSource(CatalogDbContext db) : ICatalogSearchS
         return margins;
     }
 
-    private async Task<IReadOnlyList<SearchableProduct>> ToSearchableAsync(List<Product> products, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<SearchableProduct>> ToSearchableAsync(CatalogDbContext db, List<Product> products, CancellationToken cancellationToken)
     {
         var leafIds = products.Select(p => p.CategoryId).Distinct().ToList();
         var leaves = await db.Categories.AsNoTracking().Where(c => leafIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, cancellationToken);

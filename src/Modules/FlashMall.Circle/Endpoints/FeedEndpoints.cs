@@ -2,6 +2,7 @@ using System.Security.Claims;
 using FlashMall.Circle.Domain;
 using FlashMall.Circle.Persistence;
 using FlashMall.Kernel.Http;
+using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Problems;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +17,8 @@ namespace FlashMall.Circle.Endpoints;
 /// page 1 answers <c>before</c>, the position of the newest post it saw, and later pages sent
 /// with it count only posts at or below it, so posts arriving meanwhile never push a post
 /// from one page onto the next. A cursor (<c>cursor</c>, from <c>nextCursor</c>) continues
-/// strictly after a post, for infinite scrolling.
+/// strictly after a post, for infinite scrolling. Both feeds read from a replica when one is
+/// within <c>Database:MaxReplicaLag</c> (a post or follow shows up that much later at most).
 /// </summary>
 internal static class FeedEndpoints
 {
@@ -28,13 +30,14 @@ internal static class FeedEndpoints
     }
 
     private static Task<Results<Ok<FeedPage>, ProblemHttpResult>> Everyone(
-        PageRequest page, string? before, string? cursor, CircleDbContext db, CancellationToken cancellationToken) =>
-        PageAsync(Visible(db), page, before, cursor, cancellationToken);
+        PageRequest page, string? before, string? cursor, ReadReplica<CircleDbContext> replica, CancellationToken cancellationToken) =>
+        PageAsync(Visible(replica.Db), page, before, cursor, cancellationToken);
 
     private static Task<Results<Ok<FeedPage>, ProblemHttpResult>> Following(
-        PageRequest page, string? before, string? cursor, ClaimsPrincipal user, CircleDbContext db, CancellationToken cancellationToken)
+        PageRequest page, string? before, string? cursor, ClaimsPrincipal user, ReadReplica<CircleDbContext> replica, CancellationToken cancellationToken)
     {
         var me = user.UserId();
+        var db = replica.Db;
         var followed = db.Follows.Where(f => f.FollowerId == me).Select(f => f.FolloweeId);
         return PageAsync(Visible(db).Where(p => followed.Contains(p.AuthorId)), page, before, cursor, cancellationToken);
     }
