@@ -1,4 +1,5 @@
 using FlashMall.Accounts;
+using FlashMall.Archive;
 using FlashMall.Catalog;
 using FlashMall.Circle;
 using FlashMall.Coupons;
@@ -35,6 +36,7 @@ builder.AddSearch();
 builder.AddMedia();
 builder.AddCircle();
 builder.AddOps();
+builder.AddArchive();
 
 builder.AddScheduling();
 
@@ -53,6 +55,7 @@ app.MapSearch();
 app.MapMedia();
 app.MapCircle();
 app.MapOps();
+app.MapArchive();
 app.MapScheduling();
 app.MapDeadLetters();
 
