@@ -27,14 +27,14 @@ internal sealed class ArchiveReports(IArchiveStore store, IOptions<ArchiveOption
         }
         var sql = $"""
             SELECT CAST(dt AS VARCHAR) AS day, category_id, max(category_name) AS category,
-                   count(DISTINCT order_id) AS orders, sum(line_amount) AS gmv
+                   count(DISTINCT order_id) AS orders, CAST(coalesce(sum(line_amount), 0) AS BIGINT) AS gmv
             FROM read_parquet({FileList(files)}, hive_partitioning = true)
             WHERE event = 'paid'
             GROUP BY ALL
             ORDER BY day, category_id NULLS LAST
             """;
         return await QueryAsync(sql, r => new GmvRow(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2),
-            r.GetInt64(3), r.IsDBNull(4) ? 0 : Convert.ToInt64(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)), cancellationToken);
+            r.GetInt64(3), r.GetInt64(4)), cancellationToken);
     }
 
     /// <summary>Local paths of the dataset's files in the days' partitions (one listing of the dataset, filtered by <c>dt</c>).</summary>
