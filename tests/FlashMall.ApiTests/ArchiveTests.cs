@@ -320,3 +320,80 @@ internal static class ArchiveScenario
         Assert.Equal(0, await ScalarAsync($"SELECT count(*) FROM {Glob("orders")} WHERE CAST(occurred_at AT TIME ZONE 'UTC' AS DATE) <> dt"));
     }
 }
+
+/// <summary>A node that deletes staged rows as soon as their day (before today) is in files.</summary>
+public sealed class ShortRetentionArchiveFactory : FlashMallFactory
+{
+    public string DataDirectory => Settings["Data:Directory"]!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Settings["Archive:StagingRetention"] = "00:00:00";
+    }
+}
+
+/// <summary>
+/// <c>archive.daily</c> over days other than yesterday: rows of an earlier day that arrive late are
+/// written, staged rows go once in files, and rows arriving after that are added beside the old
+/// files, never replacing them.
+/// </summary>
+public sealed class ArchiveRetentionTests(ShortRetentionArchiveFactory factory) : IClassFixture<ShortRetentionArchiveFactory>
+{
+    private Task<int> StageClaimsAsync(DateTimeOffset at, int count) => factory.WithScopeAsync(async s =>
+    {
+        // Events of days ago, as a consumer would have staged them had they been delivered then.
+        var db = s.GetRequiredService<ArchiveDbContext>();
+        for (var i = 0; i < count; i++)
+        {
+            var claim = new FlashMall.Archive.Staging.StagedCoupon("claimed", Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), null, null);
+            db.StagedEvents.Add(StagedEvent.Create(Guid.NewGuid(), "coupons", at.AddMinutes(i), JsonSerializer.Serialize(claim), DateTimeOffset.UtcNow));
+        }
+        return await db.SaveChangesAsync();
+    });
+
+    private Task<int> StagedAsync() => factory.WithScopeAsync(s => s.GetRequiredService<ArchiveDbContext>().StagedEvents.CountAsync());
+
+    private async Task<long> ArchivedClaimsAsync(string day)
+    {
+        await using var duck = new DuckDBConnection("DataSource=:memory:");
+        await duck.OpenAsync();
+        await using var command = duck.CreateCommand();
+        command.CommandText = $"SELECT count(DISTINCT event_id) FROM read_parquet('{factory.DataDirectory}/archive/coupons/*/*.parquet', hive_partitioning = true) WHERE dt = DATE '{day}'";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private List<string> Files(string day) =>
+        [.. Directory.EnumerateFiles(Path.Combine(factory.DataDirectory, "archive", "coupons", $"dt={day}")).Select(f => Path.GetFileName(f)).Order()];
+
+    [Fact]
+    public async Task The_daily_job_writes_late_days_purges_what_is_in_files_and_adds_rows_that_come_later_beside_them()
+    {
+        using var admin = await factory.AdminClientAsync();
+        var at = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-3).AddHours(10), TimeSpan.Zero);
+        var day = at.ToString("yyyy-MM-dd");
+        await StageClaimsAsync(at, 2);
+
+        var run = await (await admin.PostAsync("/api/admin/jobs/archive.daily/run", null)).JsonAsync();
+        Assert.Equal("succeeded", run.GetProperty("outcome").GetString());
+        Assert.Equal(["part-0.parquet"], Files(day));
+        Assert.Equal(2, await ArchivedClaimsAsync(day));
+        Assert.Equal(0, await StagedAsync()); // in a durable file and past the (zero) retention: gone
+
+        // The day again by hand: its staged rows are gone, so its files are left as they are.
+        await (await admin.PostAsync($"/api/admin/archive/run?day={day}", null)).JsonAsync();
+        Assert.Equal(["part-0.parquet"], Files(day));
+        Assert.Equal(2, await ArchivedClaimsAsync(day));
+
+        // An event of that day delivered late: the next daily run adds a file, the first one stays.
+        await StageClaimsAsync(at.AddHours(5), 1);
+        run = await (await admin.PostAsync("/api/admin/jobs/archive.daily/run", null)).JsonAsync();
+        Assert.Equal("succeeded", run.GetProperty("outcome").GetString());
+        var files = Files(day);
+        Assert.Equal(2, files.Count);
+        Assert.Equal("part-0.parquet", files[0]);
+        Assert.Matches(@"^part-\d{14}-0\.parquet$", files[1]);
+        Assert.Equal(3, await ArchivedClaimsAsync(day));
+        Assert.Equal(0, await StagedAsync());
+    }
+}
