@@ -105,8 +105,15 @@ internal sealed partial class ArchiveExporter(
             after = page[^1].Sequence;
             var name = purged ? $"part-{runStamp}-{written.Count}.parquet" : $"part-{written.Count}.parquet";
             var temporary = Path.Combine(scratch, $"{Guid.NewGuid():N}.parquet");
-            rows += await WriteStagedAsync(dataset, page, temporary, cancellationToken);
-            await store.PutAsync(partition + name, temporary, cancellationToken);
+            try
+            {
+                rows += await WriteStagedAsync(dataset, page, temporary, cancellationToken);
+                await store.PutAsync(partition + name, temporary, cancellationToken);
+            }
+            finally
+            {
+                File.Delete(temporary); // gone already when stored; left by a failure otherwise
+            }
             written.Add(partition + name);
         }
         var removed = 0;
@@ -200,9 +207,16 @@ internal sealed partial class ArchiveExporter(
             var categories = await catalog.CategoriesAsync([.. page.Select(r => r.ProductId).Distinct()], cancellationToken);
             var name = $"{partition}part-{written.Count}.parquet";
             var temporary = Path.Combine(scratch, $"{Guid.NewGuid():N}.parquet");
-            await ParquetTable.WriteAsync(DatasetSchemas.Reservations,
-                [.. page.Select(r => new ReservationRow(r, categories.GetValueOrDefault(r.ProductId)))], temporary, cancellationToken);
-            await store.PutAsync(name, temporary, cancellationToken);
+            try
+            {
+                await ParquetTable.WriteAsync(DatasetSchemas.Reservations,
+                    [.. page.Select(r => new ReservationRow(r, categories.GetValueOrDefault(r.ProductId)))], temporary, cancellationToken);
+                await store.PutAsync(name, temporary, cancellationToken);
+            }
+            finally
+            {
+                File.Delete(temporary);
+            }
             written.Add(name);
             rows += page.Count;
             if (page.Count < _rowsPerFile)
