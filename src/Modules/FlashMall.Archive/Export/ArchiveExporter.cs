@@ -53,6 +53,10 @@ internal sealed partial class ArchiveExporter(
             var purged = record?.PurgedAt is not null;
             var scratch = Path.Combine(data.Value.FullPath, "archive-tmp");
             Directory.CreateDirectory(scratch);
+            foreach (var orphan in new DirectoryInfo(scratch).EnumerateFiles("*.parquet").Where(f => f.LastWriteTimeUtc < DateTime.UtcNow.AddHours(-1)))
+            {
+                orphan.Delete(); // left by a process that died mid-write
+            }
             var results = new List<DatasetExport>();
             foreach (var dataset in Datasets.All)
             {
