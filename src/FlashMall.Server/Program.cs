@@ -1,4 +1,5 @@
 using FlashMall.Accounts;
+using FlashMall.Archive;
 using FlashMall.Catalog;
 using FlashMall.Circle;
 using FlashMall.Coupons;
@@ -36,6 +37,7 @@ builder.AddSearch();
 builder.AddMedia();
 builder.AddCircle();
 builder.AddOps();
+builder.AddArchive();
 
 builder.AddScheduling();
 
@@ -54,6 +56,7 @@ app.MapSearch();
 app.MapMedia();
 app.MapCircle();
 app.MapOps();
+app.MapArchive();
 app.MapScheduling();
 app.MapDeadLetters();
 app.MapDatabaseAdmin(); // slow queries, replica routing

@@ -25,3 +25,22 @@ public interface IFlashSaleReservations
     /// </summary>
     Task MarkOrderedAsync(IReadOnlyCollection<Guid> reservationIds, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A flash-sale reservation as the business archive keeps it: its current status (<c>reserved</c>, <c>ordered</c>, <c>released</c>).</summary>
+public sealed record ReservationRecord(
+    Guid ReservationId, Guid SaleId, Guid UserId, Guid SkuId, Guid ProductId, long SalePrice, int Quantity,
+    string Status, Guid? OrderId, string? ReleasedReason, DateTimeOffset ReservedAt);
+
+/// <summary>
+/// The FlashSales module's reservations as the business archive reads them once a day (a
+/// reservation publishes no event: the purchase path stays free of outbox writes).
+/// </summary>
+public interface IFlashSaleReservationLog
+{
+    /// <summary>
+    /// Up to <paramref name="max"/> reservations made in [<paramref name="start"/>, <paramref name="until"/>),
+    /// in (time, id) order, skipping the first <paramref name="skip"/> (pages of a day), read without tracking.
+    /// </summary>
+    Task<IReadOnlyList<ReservationRecord>> ReservedBetweenAsync(
+        DateTimeOffset start, DateTimeOffset until, int skip, int max, CancellationToken cancellationToken = default);
+}

@@ -36,6 +36,7 @@ public static class FlashSalesModule
         builder.Services.AddStartupTask<LedgerChoice>();
         builder.Services.AddSingleton<SaleDirectory>();
         builder.Services.AddScoped<FlashMall.Contracts.FlashSales.IFlashSaleReservations, FlashSaleReservations>();
+        builder.Services.AddScoped<FlashMall.Contracts.FlashSales.IFlashSaleReservationLog, FlashSaleReservations>();
         builder.Services.AddSingleton<ReservationWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservationWriter>());
         if (LedgerChoice.UsesRedis(builder.Configuration))

@@ -11,6 +11,7 @@ public sealed class ModuleBoundaryTests
     private static readonly Assembly[] Modules =
     [
         typeof(FlashMall.Accounts.AccountsModule).Assembly,
+        typeof(FlashMall.Archive.ArchiveModule).Assembly,
         typeof(FlashMall.Catalog.CatalogModule).Assembly,
         typeof(FlashMall.Circle.CircleModule).Assembly,
         typeof(FlashMall.Coupons.CouponsModule).Assembly,

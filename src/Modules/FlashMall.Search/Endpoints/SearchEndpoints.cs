@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using FlashMall.Contracts.Catalog;
+using FlashMall.Contracts.Search;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Problems;
 using FlashMall.Search.Domain;
@@ -88,7 +89,7 @@ internal static class SearchEndpoints
         }
         if (recent.CacheOnly)
         {
-            return recent.TryServe<SearchPage<SearchItem>>(query, http, out var cached) ? TypedResults.Ok(cached) : RecentAnswers.Miss(http);
+            return recent.TryServe<SearchPage<SearchItem>>(query, http, out var cached) ? Archived(http, query, sort, cached) : RecentAnswers.Miss(http);
         }
         SearchResult result;
         try
@@ -97,10 +98,20 @@ internal static class SearchEndpoints
         }
         catch (SearchUnavailableException)
         {
-            return await FromDatabaseAsync(query, page, http, cancellationToken);
+            var fallback = await FromDatabaseAsync(query, page, http, cancellationToken);
+            return fallback.Result is Ok<SearchPage<SearchItem>> { Value: { } degraded } ? Archived(http, query, sort, degraded) : fallback;
         }
         var answer = ToPage(result, page, h => new SearchItem(h.Id.ToString(), h.Name, h.Price, h.ImageUrl, h.Sales, h.Brand));
         recent.Remember(query, answer);
+        return Archived(http, query, sort, answer);
+    }
+
+    /// <summary>Hands the answered query to the business archive, when it runs (a non-blocking queue; a full one drops it), and answers.</summary>
+    private static Ok<SearchPage<SearchItem>> Archived(HttpContext http, SearchQuery query, string? sort, SearchPage<SearchItem> answer)
+    {
+        http.RequestServices.GetService<ISearchQueryLog>()?.Record(new SearchQueryRecord(
+            query.Text, query.CategoryId, query.Brand, sort ?? "relevance", answer.Page, answer.Total, answer.Degraded,
+            Guid.TryParse(http.User.FindFirst(FlashMallClaims.UserId)?.Value, out var user) ? user : null));
         return TypedResults.Ok(answer);
     }
 
