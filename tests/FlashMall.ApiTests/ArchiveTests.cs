@@ -59,7 +59,11 @@ public sealed class ArchiveTests(ArchiveFactory factory) : IClassFixture<Archive
             f => !f.EndsWith(".parquet", StringComparison.Ordinal) || !f.Contains($"dt={day}", StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "archive-tmp")));
     }
+}
 
+/// <summary>Refusals, on a node of its own (it asserts that nothing at all was archived).</summary>
+public sealed class ArchiveRefusalTests(ArchiveFactory factory) : IClassFixture<ArchiveFactory>
+{
     [Fact]
     public async Task Bad_days_and_ranges_are_refused_with_a_code_and_write_nothing_and_only_admins_may_archive()
     {
