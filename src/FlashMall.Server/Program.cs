@@ -35,6 +35,7 @@ builder.AddSearch();
 builder.AddMedia();
 builder.AddCircle();
 builder.AddOps();
+builder.AddWeb();
 
 builder.AddScheduling();
 
@@ -55,6 +56,7 @@ app.MapCircle();
 app.MapOps();
 app.MapScheduling();
 app.MapDeadLetters();
+app.MapWeb();
 
 return await app.RunWithStartupChecksAsync();
 
