@@ -51,7 +51,7 @@ public sealed class SheddingTests(StoreFixture store) : IClassFixture<StoreFixtu
         await phone.Locator("main[data-page=home]").WaitForAsync();
 
         await console.GotoAsync("/ops/audit");
-        await console.Locator("#rows tr", new() { HasText = "peak over" }).WaitForAsync();
+        await console.Locator("#rows tr", new() { HasText = "peak over" }).First.WaitForAsync();
         await shots.TakeAsync(console, "console-audit");
 
         await phone.Context.CloseAsync();

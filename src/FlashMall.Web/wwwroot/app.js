@@ -229,7 +229,7 @@ function saleCard(sale) {
     const live = now >= starts && now < ends;
     label.textContent = now < starts ? t('upcoming') : t('live');
     clock.textContent = countdownText((now < starts ? starts : ends) - now);
-    if (!button.dataset.busy) button.disabled = !live;
+    if (!button.dataset.busy) button.disabled = !live || button.dataset.final === '1';
     button.textContent = now < starts ? t('soon') : button.dataset.done ?? t('buy');
   };
   tick();
@@ -266,6 +266,8 @@ async function buy(sale, button, status, left) {
   if (result.ok) {
     status.dataset.state = 'reserved';
     status.textContent = t('reserved');
+    button.dataset.final = '1';
+    left.textContent = `${Math.max(0, sale.remaining - 1)} ${t('remaining')}`;
     await followReservation(result.data.reservationId, status);
     sessionStorage.removeItem(keyName);
     return;
@@ -273,6 +275,7 @@ async function buy(sale, button, status, left) {
   const code = result.problem?.code;
   const final = ['sold_out', 'limit_reached', 'ended'].includes(code);
   if (final || code === 'not_started') sessionStorage.removeItem(keyName);
+  if (final) button.dataset.final = '1';
   status.dataset.state = 'refused';
   status.dataset.code = code ?? 'error';
   status.textContent = ['sold_out', 'limit_reached', 'not_started', 'ended'].includes(code) ? t(code) : t('try_later');
