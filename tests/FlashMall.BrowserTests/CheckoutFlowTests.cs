@@ -79,6 +79,8 @@ public sealed class CheckoutFlowTests(StoreFixture store) : IClassFixture<StoreF
         await page.ClickAsync("#sim-pay");
         await page.Locator("#status[data-status=paid]").WaitForAsync();
         Assert.Equal("已支付", await page.TextContentAsync("#status"));
+        Assert.True(await page.IsHiddenAsync("#pay"));
+        Assert.True(await page.IsHiddenAsync("#address-form")); // checked out with an address
         await shots.TakeAsync(page, "paid");
 
         // What the page shows is what the API holds, read with the token the page keeps (never in a cookie).

@@ -308,13 +308,14 @@ async function renderSales(target, status) {
 
 async function renderCategoryChips(current) {
   const target = $('#categories');
-  if (!target) return;
+  if (!target) return new Map();
   const result = await api('GET', '/api/categories');
-  if (!result.ok) return;
+  if (!result.ok) return new Map();
   const flat = [];
   const walk = (nodes) => { for (const n of nodes) { flat.push(n); walk(n.children ?? []); } };
   walk(result.data);
   target.replaceChildren(...flat.map((c) => h('li', {}, h('a', { href: `/c/${encodeURIComponent(c.id)}`, 'aria-current': c.id === current ? 'true' : null }, c.name))));
+  return new Map(flat.map((c) => [c.id, c.name]));
 }
 
 // ---------------------------------------------------------------- store pages --
@@ -341,7 +342,7 @@ pages.search = async () => {
   if (category) query.set('categoryId', category);
   $('#sort').value = params.get('sort') ?? 'relevance';
   $('#sort').addEventListener('change', (e) => { const next = new URLSearchParams(location.search); next.set('sort', e.target.value); location.search = next; });
-  renderCategoryChips(category);
+  const categoryNames = renderCategoryChips(category);
   let pageNo = 1;
   const load = async () => {
     query.set('page', pageNo); query.set('pageSize', 20);
@@ -353,15 +354,15 @@ pages.search = async () => {
       p.imageUrl ? h('img', { src: p.imageUrl, alt: '', loading: 'lazy', width: 170, height: 170 }) : h('span', { class: 'noimg' }),
       h('span', { class: 'name' }, p.name), h('span', { class: 'price' }, money(p.price)), h('span', { class: 'muted' }, p.brand ?? '')))));
     $('#more').hidden = pageNo * 20 >= total;
-    if (pageNo === 1) renderFacets(facets, category);
+    if (pageNo === 1) renderFacets(facets, category, await categoryNames);
   };
   $('#more').addEventListener('click', () => { pageNo++; load(); });
   await load();
 };
 
-function renderFacets(facets, category) {
+function renderFacets(facets, category, categoryNames) {
   const box = $('#facets');
-  const group = (title, name, values) => {
+  const group = (title, name, values, label = (v) => v) => {
     if (!values?.length) return null;
     const current = name === 'categoryId' ? category : params.get(name);
     const link = (value, text) => {
@@ -372,9 +373,9 @@ function renderFacets(facets, category) {
       if (name !== 'categoryId' && category && location.pathname === '/search') next.set('categoryId', category);
       return h('li', {}, h('a', { href: `${path}?${next}`, 'aria-current': (value ?? '') === (current ?? '') ? 'true' : null }, text));
     };
-    return h('div', {}, h('h3', {}, title), h('ul', { class: 'chips' }, link(null, t('all')), values.map((v) => link(v.value, `${v.value} (${v.count})`))));
+    return h('div', {}, h('h3', {}, title), h('ul', { class: 'chips' }, link(null, t('all')), values.map((v) => link(v.value, `${label(v.value)} (${v.count})`))));
   };
-  box.replaceChildren(...[group(t('category'), 'categoryId', facets?.category), group(t('brand'), 'brand', facets?.brand)].filter(Boolean));
+  box.replaceChildren(...[group(t('category'), 'categoryId', facets?.category, (id) => categoryNames.get(id) ?? id), group(t('brand'), 'brand', facets?.brand)].filter(Boolean));
 }
 
 pages.product = async () => {
@@ -808,11 +809,11 @@ function actionButton({ label, path }) {
 const yuanToFen = (value) => Math.round(Number(value) * 100);
 const localToIso = (value) => new Date(value).toISOString();
 
-function adminForm(formId, build, path, describe) {
+function adminForm(formId, build, path, describe, { idempotent = true } = {}) {
   $(formId).addEventListener('submit', async (event) => {
     event.preventDefault();
     $('#result').textContent = '';
-    const r = await api('POST', path, build(), { key: newKey() });
+    const r = await api('POST', path, build(), idempotent ? { key: newKey() } : {});
     if (!r.ok) { showError(r.problem); return; }
     $('#error').textContent = '';
     $('#result').replaceChildren(`${t('created')}: `, describe(r.data));
@@ -837,7 +838,9 @@ pages['ops-new-sale'] = async () => {
   adminForm('#sale-form', () => ({
     skuId: $('#s-sku').value.trim(), salePrice: yuanToFen($('#s-price').value), quantity: Number($('#s-quantity').value),
     perUserLimit: Number($('#s-limit').value), startsAt: localToIso($('#s-starts').value), endsAt: localToIso($('#s-ends').value),
-  }), '/api/admin/flash-sales', (data) => h('a', { href: `/ops/sales/${encodeURIComponent(data.id)}` }, data.id));
+  }), '/api/admin/flash-sales', (data) => h('a', { href: `/ops/sales/${encodeURIComponent(data.id)}` }, data.id),
+  // Without a key: on SQLite the idempotent path of this endpoint waits on the catalog's write lock (reported).
+  { idempotent: false });
 };
 
 pages['ops-new-coupon'] = async () => {
@@ -848,4 +851,8 @@ pages['ops-new-coupon'] = async () => {
   }), '/api/admin/coupon-templates', (data) => h('a', { href: `/coupons?claim=${encodeURIComponent(data.id)}` }, data.id));
 };
 
-pages[page]?.();
+// A script-driven form (novalidate, handled below) never submits natively, even when tapped
+// before its page has finished loading and attached its handler.
+document.addEventListener('submit', (event) => { if (event.target.hasAttribute('novalidate')) event.preventDefault(); }, true);
+
+Promise.resolve(pages[page]?.()).finally(() => { document.body.dataset.ready = page; });
