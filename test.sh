@@ -353,7 +353,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # BrowserTests drive Debian's Chromium (never a downloaded one); a CJK font renders the store's Chinese in screenshots.
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
-[[ -n "$(fc-list :lang=zh 2>/dev/null)" ]] || missing+=(fonts-wqy-microhei)
+[[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || -n "$(fc-list :lang=zh 2>/dev/null)" ]] || missing+=(fonts-wqy-microhei)
 if ((${#missing[@]})); then
   if ((EUID != 0)); then
     die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"
