@@ -7,8 +7,8 @@
 #                              FLASHMALL_TEST_* variables set (no build, no tests),
 #                              stop the servers; e.g. ./test.sh --exec bench/outbox.sh
 #
-# It installs PostgreSQL, Redis, RabbitMQ and Sphinx from Debian's packages when they
-# are missing, starts a throwaway PostgreSQL, Redis, Redis Cluster (three masters, no
+# It installs PostgreSQL, Redis, RabbitMQ, Sphinx and Chromium (for tests/FlashMall.BrowserTests)
+# from Debian's packages when they are missing, starts a throwaway PostgreSQL, Redis, Redis Cluster (three masters, no
 # replicas), RabbitMQ and Sphinx searchd on free loopback ports in a temp dir, builds FlashMall.slnx
 # once (Release), runs each tests/*/*.csproj once and tests/FlashMall.ApiTests
 # twice (SQLite, then PostgreSQL + Redis + Redis Cluster + RabbitMQ; the RabbitMQ
@@ -31,6 +31,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1  # BrowserTests use /usr/bin/chromium
 cd "$ROOT"
 
 SOLUTION="FlashMall.slnx"
@@ -373,6 +374,9 @@ command -v searchd >/dev/null 2>&1 || missing+=(sphinxsearch)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus) # promtool checks deploy/prometheus/*.yml
+# BrowserTests drive Debian's Chromium (never a downloaded one); a CJK font renders the store's Chinese in screenshots.
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+[[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || -n "$(fc-list :lang=zh 2>/dev/null)" ]] || missing+=(fonts-wqy-microhei)
 if ((${#missing[@]})); then
   if ((EUID != 0)); then
     die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"

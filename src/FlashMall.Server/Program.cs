@@ -38,6 +38,7 @@ builder.AddMedia();
 builder.AddCircle();
 builder.AddOps();
 builder.AddArchive();
+builder.AddWeb();
 
 builder.AddScheduling();
 
@@ -60,6 +61,7 @@ app.MapArchive();
 app.MapScheduling();
 app.MapDeadLetters();
 app.MapDatabaseAdmin(); // slow queries, replica routing
+app.MapWeb();
 
 return await app.RunWithStartupChecksAsync();
 
