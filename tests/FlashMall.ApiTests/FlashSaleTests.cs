@@ -177,6 +177,34 @@ public sealed class FlashSaleTests : IClassFixture<FlashMallFactory>
     }
 
     [Fact]
+    public async Task Creating_a_sale_with_an_Idempotency_Key_holds_the_units_once_with_the_sale()
+    {
+        var (sku, merchandiser) = await SkuAsync(stock: 30, price: 10_000);
+        var window = new { startsAt = DateTimeOffset.UtcNow.AddMinutes(5), endsAt = DateTimeOffset.UtcNow.AddMinutes(65) };
+        var key = Guid.NewGuid().ToString();
+        async Task<HttpResponseMessage> CreateAsync(int quantity, string idempotencyKey)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/admin/flash-sales")
+            {
+                Content = JsonContent.Create(new { skuId = sku, salePrice = 5_000, quantity, perUserLimit = 1, window.startsAt, window.endsAt }),
+            };
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+            // The hold-back joins the key's transaction: no second writer waits on its lock (SQLite hung here for the busy timeout).
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            return await merchandiser.SendAsync(request, timeout.Token);
+        }
+
+        var first = (await (await CreateAsync(10, key)).JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString();
+        var replay = await CreateAsync(10, key);
+        Assert.Equal(first, (await replay.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetString());
+        Assert.True(replay.Headers.Contains("Idempotent-Replayed"));
+        // Held once: 20 units are free, not 10.
+        await (await CreateAsync(21, Guid.NewGuid().ToString())).ShouldBeProblemAsync(HttpStatusCode.Conflict, "insufficient_stock");
+        await (await CreateAsync(20, Guid.NewGuid().ToString())).JsonAsync(HttpStatusCode.Created);
+        await (await CreateAsync(1, Guid.NewGuid().ToString())).ShouldBeProblemAsync(HttpStatusCode.Conflict, "insufficient_stock");
+    }
+
+    [Fact]
     public async Task Reconciliation_accounts_for_every_unit_and_reports_a_difference()
     {
         var sale = await LiveSaleAsync(quantity: 20, perUserLimit: 2);

@@ -21,10 +21,11 @@ public interface ICatalogStock
     Task<IReadOnlyDictionary<Guid, SkuSnapshot>> FindSkusAsync(IReadOnlyCollection<Guid> skuIds, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Takes <paramref name="quantity"/> units out of the SKU's free stock (e.g. for a flash sale to hold);
-    /// false, and nothing changed, when fewer are free.
+    /// Takes <paramref name="quantity"/> units out of the SKU's free stock (e.g. for a flash sale to
+    /// hold) inside the caller's open transaction, so they move with what holds them; false, and
+    /// nothing changed, when fewer are free.
     /// </summary>
-    Task<bool> TryHoldBackAsync(Guid skuId, int quantity, CancellationToken cancellationToken = default);
+    Task<bool> TryHoldBackAsync(Guid skuId, int quantity, DbTransaction transaction, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Takes every line's units out of free stock inside the caller's open transaction (on its

@@ -94,6 +94,20 @@ internal sealed partial class CatalogCache(
             _ = InvalidateAgainLaterAsync(keys);
         }, cancellationToken);
 
+    /// <summary>
+    /// For a change inside another module's transaction (whose commit this module does not see):
+    /// the product's pages are dropped now and once more after <see cref="SecondInvalidationDelay"/>,
+    /// which also drops a page a reader cached between now and the owner's commit.
+    /// </summary>
+    /// <param name="productId">The product whose cached pages go.</param>
+    /// <param name="cancellationToken">Cancels the first invalidation.</param>
+    public async Task InvalidateProductNowAndLaterAsync(Guid productId, CancellationToken cancellationToken)
+    {
+        string[] keys = [ProductKey(productId)];
+        await invalidator.InvalidateAsync(keys, ListTags, cancellationToken);
+        _ = InvalidateAgainLaterAsync(keys);
+    }
+
     private async Task InvalidateAgainLaterAsync(string[] keys)
     {
         try

@@ -25,17 +25,17 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache, IIdG
                     new SkuSnapshot(x.s.Id, x.p.Id, x.p.Name, x.s.Code, x.s.Price, x.s.Stock) { CategoryPath = c.Path })
                 .ToDictionaryAsync(s => s.SkuId, cancellationToken);
 
-    public async Task<bool> TryHoldBackAsync(Guid skuId, int quantity, CancellationToken cancellationToken = default)
+    public async Task<bool> TryHoldBackAsync(Guid skuId, int quantity, DbTransaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(quantity);
+        // Join the caller's transaction: the units move with the sale that holds them, or not at all
+        // (and on SQLite, a second writer's transaction here would wait on the caller's lock).
+        await db.JoinAsync(transaction, cancellationToken);
         var productId = await db.Skus.Where(s => s.Id == skuId).Select(s => (Guid?)s.ProductId).SingleOrDefaultAsync(cancellationToken);
         if (productId is not { } id)
         {
             return false;
         }
-        // The stock move and the version bump commit together: a merchandiser's form loaded
-        // before this move is stale from the same instant (its PUT with If-Match gets 412).
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         // One conditional update: the store refuses to take more than is free.
         var taken = await db.Skus.Where(s => s.Id == skuId && !s.Removed && s.Stock >= quantity)
             .ExecuteUpdateAsync(s => s.SetProperty(sku => sku.Stock, sku => sku.Stock - quantity), cancellationToken);
@@ -43,14 +43,12 @@ internal sealed class CatalogStock(CatalogDbContext db, CatalogCache cache, IIdG
         {
             return false;
         }
+        // The stock move and the version bump commit together: a merchandiser's form loaded
+        // before this move is stale from the same instant (its PUT with If-Match gets 412).
         await db.Products.Where(p => p.Id == id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1), cancellationToken);
-        await cache.InvalidateProductAsync(db, id, cancellationToken);
         db.AddIntegrationEvent(id.ToString(), new ProductChanged(id, clock.GetUtcNow()), ids, clock);
         await db.SaveChangesAsync(cancellationToken);
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(CancellationToken.None);
-        }
+        await cache.InvalidateProductNowAndLaterAsync(id, cancellationToken);
         return true;
     }
 

@@ -3,6 +3,7 @@ using FlashMall.FlashSales.Domain;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,7 +33,13 @@ internal sealed partial class DemoFlashSales(
 
     private async Task CreateAsync(Guid skuId, int quantity, int perUserLimit, DateTimeOffset startsAt, DateTimeOffset endsAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (await catalog.FindSkuAsync(skuId, cancellationToken) is not { } sku || !await catalog.TryHoldBackAsync(skuId, quantity, cancellationToken))
+        if (await catalog.FindSkuAsync(skuId, cancellationToken) is not { } sku)
+        {
+            LogSkipped(logger, skuId);
+            return;
+        }
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await catalog.TryHoldBackAsync(skuId, quantity, transaction.GetDbTransaction(), cancellationToken))
         {
             LogSkipped(logger, skuId);
             return;
@@ -41,6 +48,7 @@ internal sealed partial class DemoFlashSales(
         var sale = SaleEvent.Create(ids.NewId(), sku.SkuId, sku.ProductId, sku.ProductName, salePrice, sku.Price, quantity, perUserLimit, startsAt, endsAt, now);
         db.Sales.Add(sale);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         LogSeeded(logger, sale.Id, startsAt);
     }
 

@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -104,7 +105,9 @@ internal static partial class FlashSaleEndpoints
         {
             return Problems.Validation("salePrice", "A flash-sale price cannot be above the SKU's price.");
         }
-        if (!await catalog.TryHoldBackAsync(sku.SkuId, request.Quantity!.Value, cancellationToken))
+        // The held-back units and the sale commit together (in the Idempotency-Key's transaction when there is one).
+        await using var owned = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        if (!await catalog.TryHoldBackAsync(sku.SkuId, request.Quantity!.Value, db.Database.CurrentTransaction!.GetDbTransaction(), cancellationToken))
         {
             return Problems.Conflict(InsufficientStock, $"The SKU has fewer than {request.Quantity} free units.");
         }
@@ -112,6 +115,10 @@ internal static partial class FlashSaleEndpoints
             request.Quantity.Value, request.PerUserLimit!.Value, request.StartsAt!.Value, request.EndsAt!.Value, now);
         db.Sales.Add(sale);
         await db.SaveChangesAsync(cancellationToken);
+        if (owned is not null)
+        {
+            await owned.CommitAsync(CancellationToken.None);
+        }
         LogCreated(loggers.CreateLogger(typeof(FlashSaleEndpoints)), sale.Id, sale.SkuId, sale.Quantity, sale.StartsAt);
         return TypedResults.Created($"/api/flash-sales/{sale.Id}", new SaleCreated(sale.Id.ToString()));
     }
