@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FlashMall.CliTests.Infrastructure;
+
+public static class Ports
+{
+    /// <summary>A free loopback port (bound then released).</summary>
+    public static int Free()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Shared, built once per test run: a publish of the server, and the test app's release archives.</summary>
+public static class Builds
+{
+    private static readonly Lazy<Task<string>> ServerPublishTask = new(PublishServerAsync);
+    private static readonly SemaphoreSlim PackageLock = new(1, 1);
+    private static readonly Dictionary<string, string> TestAppArchives = [];
+    private static readonly string Scratch = Directory.CreateTempSubdirectory("flashmall-cli-builds-").FullName;
+
+    public const string TestAppProject = "tests/FlashMall.CliTests.TestApp/FlashMall.CliTests.TestApp.csproj";
+
+    /// <summary>The server, published once (from this run's build: <c>--no-build</c>).</summary>
+    public static Task<string> ServerPublishAsync() => ServerPublishTask.Value;
+
+    /// <summary>The test app packaged by the tool as <paramref name="version"/> in <paramref name="mode"/> (ok, notready, fail500).</summary>
+    public static async Task<string> TestAppArchiveAsync(string version, string mode)
+    {
+        await PackageLock.WaitAsync();
+        try
+        {
+            if (TestAppArchives.TryGetValue(version, out var existing))
+            {
+                return existing;
+            }
+            var output = Path.Combine(Scratch, "archives");
+            var run = await Tool.RunAsync("release", "package", "--project", Path.Combine(Repo.Root, TestAppProject),
+                "--version", version, "--property", $"TestAppMode={mode}", "--output", output, "--json");
+            Assert.True(run.ExitCode == 0, run.ToString());
+            var archive = run.Json.GetProperty("archive").GetString()!;
+            TestAppArchives[version] = archive;
+            return archive;
+        }
+        finally
+        {
+            PackageLock.Release();
+        }
+    }
+
+    private static async Task<string> PublishServerAsync()
+    {
+        var output = Path.Combine(Scratch, "server");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Repo.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "publish", "src/FlashMall.Server/FlashMall.Server.csproj", "-c", Repo.Configuration, "--no-build", "--nologo", "-o", output })
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"dotnet publish failed:\n{await stdout}\n{await stderr}");
+        return output;
+    }
+}
+
+/// <summary>A server process this test started (ended by its own pid).</summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri url)
+    {
+        _process = process;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    public static async Task<ServerProcess> StartAsync(string publishDir, IDictionary<string, string> environment, string logFile)
+    {
+        var port = Ports.Free();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = publishDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(publishDir, "FlashMall.Server.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(url.ToString().TrimEnd('/'));
+        foreach (var (k, v) in environment)
+        {
+            start.Environment[k] = v;
+        }
+        var process = Process.Start(start)!;
+        var log = new StreamWriter(logFile) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.WriteLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, url);
+        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(2) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            Assert.False(process.HasExited, $"the server exited: {File.ReadAllText(logFile)}");
+            try
+            {
+                if ((await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        await server.DisposeAsync();
+        throw new TimeoutException("the server did not become ready");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>A fact that needs PostgreSQL: skipped (visibly) without <c>FLASHMALL_TEST_POSTGRES</c>, which test.sh sets.</summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public static string? ConnectionString => Environment.GetEnvironmentVariable("FLASHMALL_TEST_POSTGRES") is { Length: > 0 } c ? c : null;
+
+    public PostgresFactAttribute()
+    {
+        if (ConnectionString is null)
+        {
+            Skip = "FLASHMALL_TEST_POSTGRES is not set (./test.sh sets it)";
+        }
+    }
+}
