@@ -3,11 +3,20 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
+using System.Text.Json;
 
-// Mode baked in at publish: ok | notready (never ready) | fail500 (its API answers 500).
+// Mode: ok | notready (never ready) | fail500 (its API answers 500) — from testapp-mode.txt next to
+// the app when present (the tests repackage one publish that way), else baked in at publish.
 var assembly = typeof(Histogram).Assembly;
-var mode = assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TestAppMode")?.Value ?? "ok";
-var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
+var modeFile = Path.Combine(AppContext.BaseDirectory, "testapp-mode.txt");
+var mode = File.Exists(modeFile)
+    ? File.ReadAllText(modeFile).Trim()
+    : assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "TestAppMode")?.Value ?? "ok";
+// The version the release tool deployed (its manifest), else the assembly's.
+var manifest = Path.Combine(AppContext.BaseDirectory, "release-manifest.json");
+var version = File.Exists(manifest)
+    ? JsonDocument.Parse(File.ReadAllText(manifest)).RootElement.GetProperty("version").GetString()!
+    : assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();

@@ -21,6 +21,7 @@ public static class Builds
     private static readonly Lazy<Task<string>> ServerPublishTask = new(PublishServerAsync);
     private static readonly SemaphoreSlim PackageLock = new(1, 1);
     private static readonly Dictionary<string, string> TestAppArchives = [];
+    private static string? _testAppPublish;
     private static readonly string Scratch = Directory.CreateTempSubdirectory("flashmall-cli-builds-").FullName;
 
     public const string TestAppProject = "tests/FlashMall.CliTests.TestApp/FlashMall.CliTests.TestApp.csproj";
@@ -28,7 +29,11 @@ public static class Builds
     /// <summary>The server, published once (from this run's build: <c>--no-build</c>).</summary>
     public static Task<string> ServerPublishAsync() => ServerPublishTask.Value;
 
-    /// <summary>The test app packaged by the tool as <paramref name="version"/> in <paramref name="mode"/> (ok, notready, fail500).</summary>
+    /// <summary>
+    /// The test app packaged by the tool as <paramref name="version"/> in <paramref name="mode"/> (ok, notready, fail500).
+    /// Published once (<c>release package --project</c>, the first call); the other modes repackage that
+    /// publish with a <c>testapp-mode.txt</c> (<c>release package --publish-dir</c>).
+    /// </summary>
     public static async Task<string> TestAppArchiveAsync(string version, string mode)
     {
         await PackageLock.WaitAsync();
@@ -39,8 +44,29 @@ public static class Builds
                 return existing;
             }
             var output = Path.Combine(Scratch, "archives");
-            var run = await Tool.RunAsync("release", "package", "--project", Path.Combine(Repo.Root, TestAppProject),
-                "--version", version, "--property", $"TestAppMode={mode}", "--output", output, "--json");
+            ToolRun run;
+            if (TestAppArchives.Count == 0)
+            {
+                run = await Tool.RunAsync("release", "package", "--project", Path.Combine(Repo.Root, TestAppProject),
+                    "--version", version, "--output", output, "--json");
+                Assert.True(run.ExitCode == 0, run.ToString());
+                var first = run.Json.GetProperty("archive").GetString()!;
+                _testAppPublish = Path.Combine(Scratch, "testapp");
+                Directory.CreateDirectory(_testAppPublish);
+                await using (var file = File.OpenRead(first))
+                await using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress))
+                {
+                    await System.Formats.Tar.TarFile.ExtractToDirectoryAsync(gzip, _testAppPublish, overwriteFiles: true);
+                }
+                File.Delete(Path.Combine(_testAppPublish, "release-manifest.json"));
+                if (mode == "ok")
+                {
+                    TestAppArchives[version] = first;
+                    return first;
+                }
+            }
+            File.WriteAllText(Path.Combine(_testAppPublish!, "testapp-mode.txt"), mode);
+            run = await Tool.RunAsync("release", "package", "--publish-dir", _testAppPublish!, "--version", version, "--output", output, "--json");
             Assert.True(run.ExitCode == 0, run.ToString());
             var archive = run.Json.GetProperty("archive").GetString()!;
             TestAppArchives[version] = archive;
