@@ -41,16 +41,22 @@ internal static class ReleaseCommands
         var publishDir = new Option<string?>("--publish-dir") { Description = "Package this already-published folder instead of publishing (CI that publishes once)." };
         var outputDir = new Option<string>("--output", "-o") { Description = "Where the archive goes.", DefaultValueFactory = _ => "artifacts" };
         var property = new Option<string[]>("--property", "-p") { Description = "An MSBuild property for the publish, Name=Value (repeatable)." };
+        var runtime = new Option<string>("--runtime", "-r")
+        {
+            Description = "The hosts' runtime identifier (framework-dependent either way); 'any' for a portable build with every platform's native libraries.",
+            DefaultValueFactory = _ => System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
+        };
         var package = new Command("package", "Publishes the server (framework-dependent: the host needs the .NET 10 runtime) and packs it with a manifest (version, commit, build time, SHA-256 of every file, the migrations it needs) into flashmall-<version>.tar.gz.");
         package.Options.Add(version);
         package.Options.Add(project);
         package.Options.Add(publishDir);
         package.Options.Add(outputDir);
         package.Options.Add(property);
+        package.Options.Add(runtime);
         io.Handle(package, async (parse, output, ct) =>
         {
             var (archive, manifest) = await ReleasePackager.PackageAsync(parse.GetValue(version), parse.GetValue(project), parse.GetValue(publishDir),
-                parse.GetValue(outputDir)!, parse.GetValue(property) ?? [], output, ct);
+                parse.GetValue(outputDir)!, parse.GetValue(property) ?? [], parse.GetValue(runtime)!, output, ct);
             output.Result(new { archive, manifest.Version, manifest.Commit, manifest.Dirty, manifest.BuiltAt, files = manifest.Files.Count, manifest.Migrations });
             return ExitCodes.Ok;
         });

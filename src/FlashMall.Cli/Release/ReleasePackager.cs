@@ -15,7 +15,7 @@ internal static partial class ReleasePackager
     public const string DefaultProject = "src/FlashMall.Server/FlashMall.Server.csproj";
 
     public static async Task<(string Archive, ReleaseManifest Manifest)> PackageAsync(
-        string? version, string? project, string? publishDir, string outputDir, IReadOnlyList<string> properties, Output output, CancellationToken cancellationToken)
+        string? version, string? project, string? publishDir, string outputDir, IReadOnlyList<string> properties, string runtime, Output output, CancellationToken cancellationToken)
     {
         var projectPath = Path.GetFullPath(project ?? FindDefaultProject());
         var gitDir = File.Exists(projectPath) ? Path.GetDirectoryName(projectPath)! : Directory.GetCurrentDirectory();
@@ -47,9 +47,11 @@ internal static partial class ReleasePackager
                 {
                     throw new CliException(ExitCodes.Usage, $"No project {projectPath}: run from the repository root or pass --project.");
                 }
-                output.Line($"Publishing {Path.GetFileName(projectPath)} {version} (Release, framework-dependent) …");
+                output.Line($"Publishing {Path.GetFileName(projectPath)} {version} (Release, framework-dependent, {runtime}) …");
                 var started = Stopwatch.GetTimestamp();
-                string[] args = ["publish", projectPath, "-c", "Release", "-o", staging, "--nologo", "-v", "quiet", "-p:UseAppHost=false",
+                // For one runtime: the native libraries of the others (SkiaSharp's Windows builds: ~300 MB) stay out.
+                string[] rid = runtime == "any" ? [] : ["-r", runtime, "--self-contained", "false"];
+                string[] args = ["publish", projectPath, "-c", "Release", "-o", staging, "--nologo", "-v", "quiet", "-p:UseAppHost=false", .. rid,
                     $"-p:Version={version}", $"-p:SourceRevisionId={commit}", .. properties.Select(p => $"-p:{p}")];
                 var (code, text) = await RunAsync("dotnet", args, gitDir, cancellationToken);
                 if (code != 0)

@@ -22,7 +22,57 @@ public static class Builds
     private static readonly SemaphoreSlim PackageLock = new(1, 1);
     private static readonly Dictionary<string, string> TestAppArchives = [];
     private static string? _testAppPublish;
-    private static readonly string Scratch = Directory.CreateTempSubdirectory("flashmall-cli-builds-").FullName;
+    private static readonly string Scratch = CreateScratch();
+
+    /// <summary>
+    /// One folder per test process (~250 MB of publishes and archives), named by its pid; a run
+    /// removes it at exit and first sweeps those of earlier runs whose process is gone.
+    /// </summary>
+    private static string CreateScratch()
+    {
+        foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), "flashmall-cli-builds-*"))
+        {
+            if (int.TryParse(Path.GetFileName(stale)["flashmall-cli-builds-".Length..], out var pid) && !Alive(pid))
+            {
+                TryDelete(stale);
+            }
+        }
+        var scratch = Path.Combine(Path.GetTempPath(), $"flashmall-cli-builds-{Environment.ProcessId}");
+        TryDelete(scratch);
+        Directory.CreateDirectory(scratch);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(scratch);
+        return scratch;
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
 
     public const string TestAppProject = "tests/FlashMall.CliTests.TestApp/FlashMall.CliTests.TestApp.csproj";
 
@@ -96,6 +146,12 @@ public static class Builds
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"dotnet publish failed:\n{await stdout}\n{await stderr}");
+        // The portable build carries every platform's native libraries (~500 MB, SkiaSharp's Windows ones
+        // mostly); what `release package` publishes for one runtime leaves out the same folders.
+        foreach (var other in Directory.GetDirectories(Path.Combine(output, "runtimes")).Where(d => !Path.GetFileName(d).StartsWith("linux", StringComparison.Ordinal)))
+        {
+            Directory.Delete(other, recursive: true);
+        }
         return output;
     }
 }
