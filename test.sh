@@ -836,6 +836,11 @@ add_run() { RUN_NAMES+=("$1"); RUN_PROJECTS+=("$2"); RUN_ENVS+=("$3"); }
 shopt -s nullglob
 for proj in tests/*/*.csproj; do
   [[ "$proj" == tests/FlashMall.ApiTests/* ]] && continue
+  # The operators' tool migrates both providers: its tests get the PostgreSQL server too.
+  if [[ "$proj" == tests/FlashMall.CliTests/* ]]; then
+    add_run "$(basename "$(dirname "$proj")")" "$proj" "FLASHMALL_TEST_POSTGRES=$PG_CONN"
+    continue
+  fi
   add_run "$(basename "$(dirname "$proj")")" "$proj" ""
 done
 shopt -u nullglob

@@ -32,11 +32,15 @@ public static class StartupTaskExtensions
 /// Migrates every module's schema and runs the start-up tasks while the host starts, before the
 /// server takes requests (hosted services start ahead of the web server).
 /// </summary>
-internal sealed class StartupTaskRunner(IServiceProvider services, Persistence.DatabaseMigrator migrator) : IHostedService
+internal sealed class StartupTaskRunner(
+    IServiceProvider services, Persistence.DatabaseMigrator migrator, Microsoft.Extensions.Options.IOptions<Persistence.DatabaseOptions> database) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await migrator.MigrateAsync(cancellationToken);
+        if (database.Value.MigrateOnStart)
+        {
+            await migrator.MigrateAsync(cancellationToken);
+        }
         await using var scope = services.CreateAsyncScope();
         foreach (var task in scope.ServiceProvider.GetServices<IStartupTask>().OrderBy(t => t.Order))
         {

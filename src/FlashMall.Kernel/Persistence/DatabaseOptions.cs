@@ -34,6 +34,13 @@ public sealed class DatabaseOptions
     /// <summary>How many slow queries each node keeps in memory (the oldest drop out).</summary>
     public int SlowQueryLogSize { get; set; } = 500;
 
+    /// <summary>
+    /// Applies pending migrations at start-up (default). Off where <c>flashmall release deploy</c> (or
+    /// <c>flashmall db migrate</c>) runs them: expand-only ones before the switch, destructive ones only
+    /// with permission after the health gate — never implicitly by whichever node starts first.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
+
     public static DatabaseProvider? ParseProvider(string? value) =>
         Enum.TryParse<DatabaseProvider>(value, ignoreCase: true, out var provider) && Enum.IsDefined(provider) && !int.TryParse(value, out _)
             ? provider

@@ -25,8 +25,17 @@ internal sealed class SwitchChange
     public Guid? ApprovedBy { get; private set; }
     public DateTimeOffset? AppliedAt { get; private set; }
 
-    public static SwitchChange Request(Guid id, string name, bool enabled, string reason, Guid by, DateTimeOffset now) =>
-        new() { Id = id, Switch = name, Enabled = enabled, Reason = reason, RequestedBy = by, RequestedAt = now };
+    /// <summary>Applied at once, skipping the approval; shown unapproved until a different operator approves it afterwards.</summary>
+    public bool Emergency { get; private set; }
+
+    /// <summary>An emergency change applied without its approval yet.</summary>
+    public bool AwaitsApproval => Status == Pending || (Emergency && ApprovedBy is null);
+
+    public static SwitchChange Request(Guid id, string name, bool enabled, string reason, Guid by, DateTimeOffset now, bool emergency = false) =>
+        new() { Id = id, Switch = name, Enabled = enabled, Reason = reason, RequestedBy = by, RequestedAt = now, Emergency = emergency };
+
+    /// <summary>A second operator approves an emergency change after it was applied.</summary>
+    public void ApproveAfterwards(Guid approvedBy) => ApprovedBy = approvedBy;
 
     public void Apply(Guid? approvedBy, DateTimeOffset now)
     {
@@ -41,6 +50,7 @@ internal sealed class AuditEntry
 {
     public const string Requested = "requested";
     public const string Applied = "applied";
+    public const string Approved = "approved";
 
     private AuditEntry()
     {
@@ -58,9 +68,12 @@ internal sealed class AuditEntry
     public Guid RequestedBy { get; private set; }
     public Guid? ApprovedBy { get; private set; }
 
+    /// <summary>The change skipped the approval (<c>"emergency": true</c>).</summary>
+    public bool Emergency { get; private set; }
+
     public static AuditEntry Of(Guid id, string action, SwitchChange change, bool before, Guid actor, DateTimeOffset now) => new()
     {
         Id = id, At = now, Action = action, Switch = change.Switch, Before = before, After = change.Enabled, Reason = change.Reason,
-        Actor = actor, ChangeId = change.Id, RequestedBy = change.RequestedBy, ApprovedBy = change.ApprovedBy,
+        Actor = actor, ChangeId = change.Id, RequestedBy = change.RequestedBy, ApprovedBy = change.ApprovedBy, Emergency = change.Emergency,
     };
 }

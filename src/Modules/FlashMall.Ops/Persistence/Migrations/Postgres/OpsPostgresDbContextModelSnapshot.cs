@@ -59,6 +59,10 @@ namespace FlashMall.Ops.Persistence.Migrations.Postgres
                         .HasColumnType("uuid")
                         .HasColumnName("change_id");
 
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("boolean")
+                        .HasColumnName("emergency");
+
                     b.Property<string>("Reason")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -130,6 +134,10 @@ namespace FlashMall.Ops.Persistence.Migrations.Postgres
                     b.Property<Guid?>("ApprovedBy")
                         .HasColumnType("uuid")
                         .HasColumnName("approved_by");
+
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("boolean")
+                        .HasColumnName("emergency");
 
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean")

@@ -53,6 +53,10 @@ namespace FlashMall.Ops.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("change_id");
 
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("emergency");
+
                     b.Property<string>("Reason")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -124,6 +128,10 @@ namespace FlashMall.Ops.Persistence.Migrations.Sqlite
                     b.Property<Guid?>("ApprovedBy")
                         .HasColumnType("TEXT")
                         .HasColumnName("approved_by");
+
+                    b.Property<bool>("Emergency")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("emergency");
 
                     b.Property<bool>("Enabled")
                         .HasColumnType("INTEGER")
