@@ -12,6 +12,7 @@
 # the flood's answers (2xx vs 503 degraded) and core p99 with shedding on relative to idle.
 # Everything shares this machine's cores (and the two wrk processes take some): compare the
 # ratios of one run, not absolute figures across machines. Progress on stderr, report on stdout.
+# SHED_SETTINGS="--LoadShedding:NonCoreMaxConcurrent=2 …" overrides the limits of the "on" server.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -76,6 +77,7 @@ start_server() { # shedding(true|false)
   SERVER="http://127.0.0.1:$port"
   ASPNETCORE_ENVIRONMENT=Production dotnet "$SERVER_DLL" --urls "$SERVER" --Data:Directory="$TMP/data-$1" \
     --Demo:Seed=true --RateLimiting:Enabled=false --LoadShedding:Enabled="$1" --Logging:LogLevel:Default=Warning \
+    $([[ "$1" == true ]] && echo "${SHED_SETTINGS:-}") \
     >"$TMP/server-$1.log" 2>&1 &
   SERVER_PID=$!
   for ((i = 0; i < READY_SECONDS * 4; i++)); do
@@ -91,6 +93,7 @@ start_server() { # shedding(true|false)
 
 # wrk's p99 in ms, req/s, and non-2xx count from a --latency report.
 p99_ms() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }' "$1"; }
+p50_ms() { awk '$1 == "50%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }' "$1"; }
 rps() { awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$1"; }
 non2xx() { awk '/Non-2xx or 3xx responses:/ { print $NF; f = 1 } END { if (!f) print 0 }' "$1"; }
 total() { awk '/requests in/ { print $1 }' "$1"; }
@@ -127,16 +130,16 @@ done
 idle_on="$(p99_ms "$TMP/idle-true.txt")"
 echo "## Load shedding: core p99 under a non-core flood"
 echo
-echo "Command: \`$COMMAND\` ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)). Core load: \`wrk -t1 -c$CORE_CONNECTIONS\` GET /api/products/{id}; flood: \`wrk -t1 -c$FLOOD_CONNECTIONS\` GET /api/search (fresh query each request); $DURATION per phase."
+echo "Command: \`${SHED_SETTINGS:+SHED_SETTINGS=\"$SHED_SETTINGS\" }$COMMAND\` ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)). Core load: \`wrk -t1 -c$CORE_CONNECTIONS\` GET /api/products/{id}; flood: \`wrk -t1 -c$FLOOD_CONNECTIONS\` GET /api/search (fresh query each request); $DURATION per phase."
 echo
-echo "| phase | core p99 (ms) | core req/s | × idle p99 | flood answers | of which 503 degraded |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| phase | core p50 (ms) | core p99 (ms) | core req/s | × idle p99 | flood answers | of which non-2xx (503) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for shedding in false true; do
-  label=$([[ "$shedding" == true ]] && echo "shedding on (defaults)" || echo "shedding off")
+  label=$([[ "$shedding" == true ]] && echo "shedding on${SHED_SETTINGS:+ (SHED_SETTINGS)}" || echo "shedding off")
   idle="$(p99_ms "$TMP/idle-$shedding.txt")"
   loaded="$(p99_ms "$TMP/loaded-$shedding.txt")"
-  echo "| idle, $label | $idle | $(rps "$TMP/idle-$shedding.txt") | 1.00 | – | – |"
-  echo "| flood, $label | $loaded | $(rps "$TMP/loaded-$shedding.txt") | $(awk -v a="$loaded" -v b="$idle" 'BEGIN { printf "%.2f", a / b }') | $(total "$TMP/flood-$shedding.txt") | $(non2xx "$TMP/flood-$shedding.txt") |"
+  echo "| idle, $label | $(p50_ms "$TMP/idle-$shedding.txt") | $idle | $(rps "$TMP/idle-$shedding.txt") | 1.00 | – | – |"
+  echo "| flood, $label | $(p50_ms "$TMP/loaded-$shedding.txt") | $loaded | $(rps "$TMP/loaded-$shedding.txt") | $(awk -v a="$loaded" -v b="$idle" 'BEGIN { printf "%.2f", a / b }') | $(total "$TMP/flood-$shedding.txt") | $(non2xx "$TMP/flood-$shedding.txt") |"
 done
 echo
 echo "Core p99 with shedding on vs idle (same server): $(awk -v a="$(p99_ms "$TMP/loaded-true.txt")" -v b="$idle_on" 'BEGIN { printf "%.2f×", a / b }') (goal ≤ 2×)."

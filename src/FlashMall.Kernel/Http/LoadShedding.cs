@@ -23,13 +23,16 @@ public sealed class LoadSheddingOptions
     /// <summary><c>false</c> removes the gate (not even its counters remain).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Non-core requests one node runs at once; more are refused 503 <c>degraded</c>. Default: 4 per CPU core.</summary>
+    /// <summary>
+    /// Non-core requests one node runs at once; more are refused 503 <c>degraded</c>. Default: one
+    /// per CPU core (docs/BENCHMARKS.md, "Load shedding": 4 per core let a search flood starve the core).
+    /// </summary>
     [Range(1, 100_000)]
-    public int NonCoreMaxConcurrent { get; set; } = 4 * Environment.ProcessorCount;
+    public int NonCoreMaxConcurrent { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>Core requests in flight at which non-core ones are refused regardless of their own count. Default: 32 per CPU core.</summary>
+    /// <summary>Core requests in flight at which non-core ones are refused regardless of their own count. Default: one per CPU core.</summary>
     [Range(1, 100_000)]
-    public int NonCoreShedWhenCoreInFlight { get; set; } = 32 * Environment.ProcessorCount;
+    public int NonCoreShedWhenCoreInFlight { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Core requests one node runs at once; more are refused 503 <c>overloaded</c> (a last resort, set high).</summary>
     [Range(1, 1_000_000)]
