@@ -235,13 +235,13 @@ public sealed class TinyLimitsFactory : FlashMallFactory
             kestrel => kestrel.Limits.MinRequestBodyDataRate = null);
     }
 
-    public override Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
+        await base.InitializeAsync();
         Settings["LoadShedding:NonCoreMaxConcurrent"] = "1";
         Settings["LoadShedding:NonCoreShedWhenCoreInFlight"] = "1";
         Settings["LoadShedding:CoreMaxConcurrent"] = "1";
         Settings["LoadShedding:RetryAfterSeconds"] = "7";
-        return base.InitializeAsync();
     }
 }
 
