@@ -377,6 +377,9 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus) # promtool checks d
 # BrowserTests drive Debian's Chromium (never a downloaded one); a CJK font renders the store's Chinese in screenshots.
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 [[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || -n "$(fc-list :lang=zh 2>/dev/null)" ]] || missing+=(fonts-wqy-microhei)
+# The deploy/ configurations are checked by their own tools (and one test routes through HAProxy).
+command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
 if ((${#missing[@]})); then
   if ((EUID != 0)); then
     die "missing Debian packages: ${missing[*]}. Run this script as root once so it can install them, or run: sudo apt-get install -y ${missing[*]}"

@@ -54,14 +54,20 @@ public static class WebModule
             }
             return next(context);
         });
-        app.MapStaticAssets();
+        // Assets serve the store, its degraded page and the console: never shed, on every role.
+        // Pages and assets are the browser's, not an app's: no app signature (the H5 store cannot
+        // hold an app secret, so with Security:RequireSignedRequests its API calls are refused).
+        app.MapStaticAssets().Internal().OnEveryRole().WithoutAppSignature();
         app.MapRazorComponents<App>().WithStaticAssets().Add(endpoint =>
         {
             var console = endpoint is RouteEndpointBuilder route && (route.RoutePattern.RawText ?? "").StartsWith("/ops", StringComparison.Ordinal);
             endpoint.Metadata.Add(console ? WebPage.Console : WebPage.Store);
-            if (!console)
+            endpoint.Metadata.Add(NoAppSignature.Instance);
+            // The console is never shed (it is where shedding is undone) and answers on every role.
+            endpoint.Metadata.Add(console ? TrafficClass.Internal : TrafficClass.NonCore);
+            if (console)
             {
-                endpoint.Metadata.Add(TrafficClass.NonCore);
+                endpoint.Metadata.Add(ServedOnEveryRole.Instance);
             }
         });
         return app;

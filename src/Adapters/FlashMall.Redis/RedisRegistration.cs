@@ -51,6 +51,13 @@ public static class RedisRegistration
         builder.Services.AddSingleton<ICacheInvalidator>(sp => sp.GetRequiredService<RedisCacheInvalidator>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisCacheInvalidator>());
 
+        // Request-rate limits and signed-request nonces hold across nodes (registered after the
+        // kernel's in-process ones, so these are the ones resolved).
+        builder.Services.AddSingleton<FlashMall.Kernel.Http.IRequestRateCounters>(sp => new RedisRequestRateCounters(
+            sp.GetRequiredService<IConnectionMultiplexer>(), prefix, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RedisRequestRateCounters>>()));
+        builder.Services.AddSingleton<FlashMall.Kernel.Http.INonceStore>(sp => new RedisNonceStore(
+            sp.GetRequiredService<IConnectionMultiplexer>(), prefix, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RedisNonceStore>>()));
+
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [FlashMall.Kernel.Persistence.DatabaseRegistration.ReadyTag]);
         return builder;
     }

@@ -17,7 +17,7 @@ internal static class JobEndpoints
 {
     public static void MapJobEndpoints(this IEndpointRouteBuilder routes)
     {
-        var jobs = routes.MapGroup("/api/admin/jobs").WithTags("Jobs").RequireAuthorization(Policies.Operator);
+        var jobs = routes.MapGroup("/api/admin/jobs").WithTags("Jobs").NonCore().RequireAuthorization(Policies.Operator);
         jobs.MapGet("", List);
         jobs.MapPost("/{name}/run", RunNow);
     }

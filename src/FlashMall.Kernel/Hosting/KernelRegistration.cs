@@ -25,6 +25,9 @@ public static class KernelRegistration
         builder.AddDatabase();
         builder.AddTwoTierCache();
         builder.AddRequestRateLimiting();
+        builder.Services.AddRequestRateLimits(); // per user, device and IP over every API endpoint
+        builder.Services.AddLoadShedding();      // concurrency limits per traffic class
+        builder.Services.AddSignedRequests();    // Security:RequireSignedRequests
 
         builder.Services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>();

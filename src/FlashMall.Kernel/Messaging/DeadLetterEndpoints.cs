@@ -15,7 +15,7 @@ public static class DeadLetterEndpoints
 {
     public static IEndpointRouteBuilder MapDeadLetters(this IEndpointRouteBuilder routes)
     {
-        var deadLetters = routes.MapGroup("/api/admin/dead-letters").WithTags("Messaging").RequireAuthorization(Policies.Operator);
+        var deadLetters = routes.MapGroup("/api/admin/dead-letters").WithTags("Messaging").NonCore().RequireAuthorization(Policies.Operator);
         deadLetters.MapGet("", List);
         deadLetters.MapPost("/{id}/replay", Replay);
         return routes;

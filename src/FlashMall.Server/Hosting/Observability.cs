@@ -131,12 +131,12 @@ internal static class Observability
         }
     }
 
-    /// <summary><c>GET /metrics</c> (Prometheus text) when telemetry is on; tagged internal.</summary>
+    /// <summary><c>GET /metrics</c> (Prometheus text) when telemetry is on; tagged internal, answered whatever the role.</summary>
     public static void MapMetrics(this WebApplication app)
     {
         if (app.Services.GetService<MeterProvider>() is not null)
         {
-            app.MapPrometheusScrapingEndpoint(MetricsPath).Internal();
+            app.MapPrometheusScrapingEndpoint(MetricsPath).Internal().OnEveryRole().WithoutAppSignature(); // scraped on every node, never shed
         }
     }
 }

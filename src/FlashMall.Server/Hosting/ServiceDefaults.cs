@@ -37,6 +37,7 @@ internal static partial class ServiceDefaults
         builder.Services.AddOptions<ServerRoleOptions>().Configure<IConfiguration>((options, configuration) =>
             options.Role = configuration["role"] ?? options.Role).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerRoleOptions>, ServerRoleValidator>();
+        builder.Services.AddSingleton<IStartupFilter, TrafficClassStartupCheck>(); // first: it checks after every other filter mapped
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -65,9 +66,13 @@ internal static partial class ServiceDefaults
         app.UseForwardedHeaders();
         app.UseProblemResponses();
         app.UseRouting();
+        app.UseMiddleware<NodeRoleGate>(); // 421 wrong_role for endpoints this node's --role does not serve
+        app.UseLoadShedding(); // 503 degraded for non-core first when the node is saturated
         app.UseRequestBodyLimits();
+        app.UseSignedRequests(); // Security:RequireSignedRequests
         app.UseAuthentication();
         app.UseRequestLogScope();
+        app.UseRequestRateLimits(); // per user, device and IP (shared through Redis); off with RateLimiting:Enabled=false
         app.UseAuthorization();
         if (app.Configuration.GetValue($"{RateLimitingOptions.SectionName}:{nameof(RateLimitingOptions.Enabled)}", true))
         {
@@ -75,10 +80,10 @@ internal static partial class ServiceDefaults
         }
         app.UseIdempotencyKeys();
 
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).Internal();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(DatabaseRegistration.ReadyTag) }).Internal();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).Internal().OnEveryRole().WithoutAppSignature();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(DatabaseRegistration.ReadyTag) }).Internal().OnEveryRole().WithoutAppSignature();
         app.MapMetrics();
-        app.MapOpenApi();
+        app.MapOpenApi().NonCore(); // documentation for developers: an internal tool
         return app;
     }
 

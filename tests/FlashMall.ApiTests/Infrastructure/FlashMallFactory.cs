@@ -60,6 +60,10 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         Settings["Search:Directory"] = Path.Combine(_dataDirectory, $"search-{Guid.NewGuid():N}");
         Settings["Demo:Seed"] = "false";
         Settings["RateLimiting:Enabled"] = "false";
+        // Functional tests fire parallel requests on small CI machines: per-class concurrency
+        // limits (one slot per core by default) are exercised by LoadSheddingTests, not here.
+        Settings["LoadShedding:NonCoreMaxConcurrent"] = "10000";
+        Settings["LoadShedding:NonCoreShedWhenCoreInFlight"] = "10000";
         Settings["Bootstrap:AdminEmail"] = AdminEmail;
         Settings["Bootstrap:AdminPassword"] = AdminPassword;
         // Nodes of one deployment share the key (a lone node would generate one under Data:Directory).

@@ -30,7 +30,7 @@ internal static partial class AccountEndpoints
 
     public static void MapAccountEndpoints(this IEndpointRouteBuilder routes)
     {
-        var accounts = routes.MapGroup("/api/accounts").WithTags("Accounts");
+        var accounts = routes.MapGroup("/api/accounts").WithTags("Accounts").Core();
 
         var anonymous = accounts.MapGroup("").RequireRateLimiting(AuthRateLimitPolicy);
         anonymous.MapPost("/register", Register);

@@ -24,7 +24,7 @@ internal static class AddressEndpoints
 
     public static void MapAddressEndpoints(this IEndpointRouteBuilder routes)
     {
-        var addresses = routes.MapGroup("/api/accounts/addresses").WithTags("Accounts").RequireAuthorization();
+        var addresses = routes.MapGroup("/api/accounts/addresses").WithTags("Accounts").Core().RequireAuthorization();
         addresses.MapGet("", List);
         addresses.MapPost("", Create).WithIdempotency<RouteHandlerBuilder, AccountsDbContext>();
         addresses.MapGet("/{id}", Get);

@@ -20,7 +20,7 @@ internal static partial class AdminUserEndpoints
 
     public static void MapAdminUserEndpoints(this IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/api/admin/users").WithTags("Accounts admin").RequireAuthorization(Policies.Admin);
+        var admin = routes.MapGroup("/api/admin/users").WithTags("Accounts admin").NonCore().RequireAuthorization(Policies.Admin);
         admin.MapPost("/{userId}/roles", SetRoles);
     }
 

@@ -41,7 +41,7 @@ internal static partial class AdminProductEndpoints
 
     public static void MapAdminProductEndpoints(this IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/api/admin/products").WithTags("Catalog admin").RequireAuthorization(Policies.Merchandiser);
+        var admin = routes.MapGroup("/api/admin/products").WithTags("Catalog admin").NonCore().RequireAuthorization(Policies.Merchandiser);
         admin.MapPost("", Create).WithIdempotency<RouteHandlerBuilder, CatalogDbContext>();
         admin.MapGet("/{id}", Get);
         admin.MapPut("/{id}", Update).WithIdempotency<RouteHandlerBuilder, CatalogDbContext>();

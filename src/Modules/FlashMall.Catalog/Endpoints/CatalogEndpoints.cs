@@ -26,7 +26,7 @@ internal static class CatalogEndpoints
         var catalog = routes.MapGroup("/api").WithTags("Catalog");
         catalog.MapMethods("/categories", getOrHead, GetCategories).Produces<CategoryNode[]>().NonCore();
         catalog.MapMethods("/products", getOrHead, ListProducts).Produces<PagedResponse<ProductSummary>>().NonCore();
-        catalog.MapMethods("/products/{id}", getOrHead, GetProduct).Produces<ProductDetail>().Produces(StatusCodes.Status304NotModified);
+        catalog.MapMethods("/products/{id}", getOrHead, GetProduct).Produces<ProductDetail>().Core().Produces(StatusCodes.Status304NotModified);
     }
 
     private static async Task<IResult> GetCategories(CatalogCache cache, CancellationToken cancellationToken)

@@ -54,12 +54,12 @@ internal static class CouponEndpoints
 
     public static void MapCouponEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/admin/coupon-templates", Create).WithTags("Coupons admin")
+        routes.MapPost("/api/admin/coupon-templates", Create).WithTags("Coupons admin").NonCore()
             .RequireAuthorization(Policies.Merchandiser)
             .WithIdempotency<RouteHandlerBuilder, CouponsDbContext>();
-        routes.MapPost("/api/coupons/claim", Claim).WithTags("Coupons").RequireAuthorization()
+        routes.MapPost("/api/coupons/claim", Claim).WithTags("Coupons").Core().RequireAuthorization()
             .WithIdempotency<RouteHandlerBuilder, CouponsDbContext>();
-        routes.MapGet("/api/coupons", Mine).WithTags("Coupons").RequireAuthorization();
+        routes.MapGet("/api/coupons", Mine).WithTags("Coupons").Core().RequireAuthorization();
     }
 
     private static async Task<Results<Created<TemplateCreated>, ProblemHttpResult>> Create(

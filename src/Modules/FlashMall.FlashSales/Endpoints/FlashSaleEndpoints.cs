@@ -55,21 +55,21 @@ internal static partial class FlashSaleEndpoints
 
     public static void MapFlashSaleEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/admin/flash-sales", Create).WithTags("Flash sales admin")
+        routes.MapPost("/api/admin/flash-sales", Create).WithTags("Flash sales admin").NonCore()
             .RequireAuthorization(Policies.Merchandiser)
             .WithIdempotency<RouteHandlerBuilder, FlashSalesDbContext>();
 
-        routes.MapGet("/api/admin/flash-sales/{id}/reconciliation", Reconcile).WithTags("Flash sales admin")
+        routes.MapGet("/api/admin/flash-sales/{id}/reconciliation", Reconcile).WithTags("Flash sales admin").NonCore()
             .RequireAuthorization(Policies.Operator);
 
-        var sales = routes.MapGroup("/api/flash-sales").WithTags("Flash sales");
+        var sales = routes.MapGroup("/api/flash-sales").WithTags("Flash sales").Core();
         sales.MapGet("", List);
         sales.MapGet("/{id}", Get);
         sales.MapPost("/{id}/purchase", Purchase).RequireAuthorization().RequireRateLimiting(PurchaseRateLimitPolicy)
             .WithMetadata(new PerIpLimit(PurchaseRateLimitPolicy,
                 services => services.GetRequiredService<IOptions<FlashSalesOptions>>().Value.PurchasesPerIpPerMinute));
 
-        routes.MapGet("/api/reservations/{id}", GetReservation).WithTags("Flash sales").RequireAuthorization();
+        routes.MapGet("/api/reservations/{id}", GetReservation).WithTags("Flash sales").Core().RequireAuthorization();
     }
 
     private static async Task<Results<Created<SaleCreated>, ProblemHttpResult>> Create(

@@ -1,3 +1,4 @@
+using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Problems;
 using FlashMall.Media.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -18,7 +19,7 @@ internal static partial class MediaEndpoints
 
     public static void MapMediaEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/media/{name}", Get).WithTags("Media").AllowAnonymous();
+        routes.MapGet("/media/{name}", Get).WithTags("Media").NonCore().WithoutAppSignature().AllowAnonymous();
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Get(

@@ -70,7 +70,7 @@ internal static class OpsEndpoints
 {
     public static void MapOpsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/api/admin").WithTags("Ops admin").RequireAuthorization(Policies.Operator);
+        var admin = routes.MapGroup("/api/admin").WithTags("Ops admin").Core().RequireAuthorization(Policies.Operator);
         admin.MapGet("/switches", List);
         admin.MapPut("/switches/{name}", Change);
         admin.MapPost("/changes/{changeId}/approve", Approve);

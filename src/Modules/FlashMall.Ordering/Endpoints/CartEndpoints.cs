@@ -41,7 +41,7 @@ internal static class CartEndpoints
 
     public static void MapCartEndpoints(this IEndpointRouteBuilder routes)
     {
-        var cart = routes.MapGroup("/api/cart").WithTags("Cart").RequireAuthorization();
+        var cart = routes.MapGroup("/api/cart").WithTags("Cart").Core().RequireAuthorization();
         cart.MapGet("", Get);
         cart.MapPost("/items", Add);
         cart.MapPut("/items/{skuId}", Change);

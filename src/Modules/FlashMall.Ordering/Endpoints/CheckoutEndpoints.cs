@@ -41,9 +41,9 @@ internal static class CheckoutEndpoints
 
     public static void MapCheckoutEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/orders", Checkout).WithTags("Orders").RequireAuthorization()
+        routes.MapPost("/api/orders", Checkout).WithTags("Orders").Core().RequireAuthorization()
             .WithIdempotency<RouteHandlerBuilder, OrderingDbContext>();
-        routes.MapPut("/api/orders/{id}/address", SetAddress).WithTags("Orders").RequireAuthorization();
+        routes.MapPut("/api/orders/{id}/address", SetAddress).WithTags("Orders").Core().RequireAuthorization();
     }
 
     /// <summary>

@@ -25,12 +25,12 @@ internal static class OrderEndpoints
 
     public static void MapOrderEndpoints(this IEndpointRouteBuilder routes)
     {
-        var orders = routes.MapGroup("/api/orders").WithTags("Orders").RequireAuthorization();
+        var orders = routes.MapGroup("/api/orders").WithTags("Orders").Core().RequireAuthorization();
         orders.MapGet("", List);
         orders.MapGet("/{id}", Get);
         orders.MapPost("/{id}/cancel", Cancel);
         orders.MapPost("/{id}/complete", Complete);
-        routes.MapPost("/api/admin/orders/{id}/ship", Ship).WithTags("Orders admin").RequireAuthorization(Policies.Operator);
+        routes.MapPost("/api/admin/orders/{id}/ship", Ship).WithTags("Orders admin").NonCore().RequireAuthorization(Policies.Operator);
     }
 
     /// <summary>The buyer confirms receipt: <c>shipped → completed</c>; 409 <c>invalid_transition</c> from any other state.</summary>

@@ -31,10 +31,10 @@ internal static class PaymentEndpoints
 
     public static void MapPaymentEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/orders/{id}/payments", Create).WithTags("Payments").RequireAuthorization()
+        routes.MapPost("/api/orders/{id}/payments", Create).WithTags("Payments").Core().RequireAuthorization()
             .WithIdempotency<RouteHandlerBuilder, PaymentsDbContext>(effectInTransaction: false);
-        routes.MapGet("/api/payments/{id}", Get).WithTags("Payments").RequireAuthorization();
-        routes.MapPost("/api/admin/orders/{id}/refund", Refund).WithTags("Payments admin").RequireAuthorization(Policies.Operator)
+        routes.MapGet("/api/payments/{id}", Get).WithTags("Payments").Core().RequireAuthorization();
+        routes.MapPost("/api/admin/orders/{id}/refund", Refund).WithTags("Payments admin").NonCore().RequireAuthorization(Policies.Operator)
             .WithIdempotency<RouteHandlerBuilder, PaymentsDbContext>(effectInTransaction: false);
     }
 

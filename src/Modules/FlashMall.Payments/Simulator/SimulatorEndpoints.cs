@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Problems;
 using FlashMall.Payments.Provider;
 using FlashMall.Payments.Webhooks;
@@ -26,7 +27,7 @@ internal static class SimulatorEndpoints
 
     public static void MapSimulatorEndpoints(this IEndpointRouteBuilder routes)
     {
-        var simulator = routes.MapGroup("/simulator").WithTags("Payment simulator").AllowAnonymous().ExcludeFromDescription();
+        var simulator = routes.MapGroup("/simulator").WithTags("Payment simulator").NonCore().WithoutAppSignature().AllowAnonymous().ExcludeFromDescription();
         var merchant = simulator.MapGroup("/v1").AddEndpointFilter(RequireApiKeyAsync);
         merchant.MapPost("/payments", Create);
         merchant.MapGet("/payments/{merchantRef:guid}", Find);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Problems;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -30,7 +31,7 @@ internal static partial class WebhookEndpoint
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static void MapWebhookEndpoint(this IEndpointRouteBuilder routes) =>
-        routes.MapPost("/api/payments/webhook", ReceiveAsync).WithTags("Payments").AllowAnonymous()
+        routes.MapPost("/api/payments/webhook", ReceiveAsync).WithTags("Payments").Core().WithoutAppSignature().AllowAnonymous()
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
             .DisableAntiforgery();
 

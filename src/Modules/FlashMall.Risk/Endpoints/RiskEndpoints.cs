@@ -17,7 +17,7 @@ internal static class RiskEndpoints
 {
     public static void MapRiskEndpoints(this IEndpointRouteBuilder routes)
     {
-        var admin = routes.MapGroup("/api/admin/risk").WithTags("Risk admin").RequireAuthorization(Policies.Operator);
+        var admin = routes.MapGroup("/api/admin/risk").WithTags("Risk admin").NonCore().RequireAuthorization(Policies.Operator);
         admin.MapGet("/decisions", Decisions);
     }
 

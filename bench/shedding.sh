@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Load shedding under a non-core flood (results and how to read them: docs/BENCHMARKS.md).
+#
+#   bench/shedding.sh [DURATION] [--no-build]
+#
+# DURATION of each measured phase: 10s (default), at most 20s. Starts FlashMall (Production,
+# SQLite in a temp dir, demo data, rate limits off) on a free loopback port twice — once with
+# LoadShedding:Enabled=false, once with the defaults — and on each measures a steady core load
+# (`wrk -t1 -c4 --latency` on GET /api/products/{id}, product detail) alone ("idle") and then
+# beside a non-core flood (`wrk -t1 -c256` on GET /api/search with a fresh query each request,
+# bench/lua/search-random.lua) that saturates the node. Reports core p99 and req/s per phase,
+# the flood's answers (2xx vs 503 degraded) and core p99 with shedding on relative to idle.
+# Everything shares this machine's cores (and the two wrk processes take some): compare the
+# ratios of one run, not absolute figures across machines. Progress on stderr, report on stdout.
+# SHED_SETTINGS="--LoadShedding:NonCoreMaxConcurrent=2 …" overrides the limits of the "on" server.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+COMMAND="bench/shedding.sh${*:+ $*}"
+SERVER_DLL="src/FlashMall.Server/bin/Release/net10.0/FlashMall.Server.dll"
+DURATION="10s"
+WARMUP="5s"
+CORE_CONNECTIONS=4
+FLOOD_CONNECTIONS=256
+BUILD=1
+READY_SECONDS=90
+
+while (($#)); do
+  case "$1" in
+    --no-build) BUILD=0; shift ;;
+    [0-9]*s) DURATION="$1"; shift ;;
+    [0-9]*) DURATION="${1}s"; shift ;;
+    *) echo "shedding.sh: unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+(( ${DURATION%s} <= 20 )) || { echo "shedding.sh: phases are bounded to 20s" >&2; exit 2; }
+
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+for tool in dotnet wrk curl; do command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"; done
+
+TMP="$(mktemp -d -t flashmall-shed.XXXXXX)"
+SERVER_PID=""
+FLOOD_PID=""
+stop_process() { # pid: TERM, up to 10 s, then KILL
+  local pid="$1" i
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  stop_process "$FLOOD_PID"
+  stop_process "$SERVER_PID"
+  rm -rf "$TMP"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ((BUILD)); then
+  log "building src/FlashMall.Server (Release)"
+  dotnet build src/FlashMall.Server -c Release -nologo >"$TMP/build.log" 2>&1 || { tail -n 40 "$TMP/build.log" >&2; die "build failed"; }
+fi
+[[ -f "$SERVER_DLL" ]] || die "$SERVER_DLL is missing: run without --no-build"
+
+port_listening() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() { local p; for _ in $(seq 200); do p=$((20000 + RANDOM % 12000)); port_listening "$p" || { echo "$p"; return; }; done; die "no free port"; }
+
+start_server() { # shedding(true|false)
+  local port; port="$(pick_port)"
+  SERVER="http://127.0.0.1:$port"
+  ASPNETCORE_ENVIRONMENT=Production dotnet "$SERVER_DLL" --urls "$SERVER" --Data:Directory="$TMP/data-$1" \
+    --Demo:Seed=true --RateLimiting:Enabled=false --LoadShedding:Enabled="$1" --Logging:LogLevel:Default=Warning \
+    $([[ "$1" == true ]] && echo "${SHED_SETTINGS:-}") \
+    >"$TMP/server-$1.log" 2>&1 &
+  SERVER_PID=$!
+  for ((i = 0; i < READY_SECONDS * 4; i++)); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$TMP/server-$1.log" >&2; die "server exited during start-up"; }
+    curl -fsS --max-time 1 -o /dev/null "$SERVER/health/ready" 2>/dev/null && break
+    sleep 0.25
+  done
+  PRODUCT_ID="$(curl -fsS --max-time 10 "$SERVER/api/products?pageSize=1" | grep -o '"id":"[^"]*"' | head -n 1 | cut -d'"' -f4)"
+  [[ -n "$PRODUCT_ID" ]] || die "no demo product"
+  PRODUCT_URL="$SERVER/api/products/$PRODUCT_ID"
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' "$SERVER/api/search?q=phone")" == 200 ]] || die "search does not answer 200"
+}
+
+# wrk's p99 in ms, req/s, and non-2xx count from a --latency report.
+p99_ms() { awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }' "$1"; }
+p50_ms() { awk '$1 == "50%" { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }' "$1"; }
+rps() { awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$1"; }
+non2xx() { awk '/Non-2xx or 3xx responses:/ { print $NF; f = 1 } END { if (!f) print 0 }' "$1"; }
+total() { awk '/requests in/ { print $1 }' "$1"; }
+
+core_run() { # out
+  wrk -t1 -c"$CORE_CONNECTIONS" -d"$DURATION" --latency "$PRODUCT_URL" >"$1"
+}
+flood_start() { # out
+  wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$(( ${DURATION%s} + 4 ))s" -s bench/lua/search-random.lua "$SERVER" >"$1" &
+  FLOOD_PID=$!
+  sleep 2 # the flood reaches its plateau before the core is measured
+}
+
+declare -A P99 RPS
+for shedding in false true; do
+  start_server "$shedding"
+  log "shedding=$shedding: warm-up"
+  wrk -t1 -c"$CORE_CONNECTIONS" -d"$WARMUP" "$PRODUCT_URL" >/dev/null
+  wrk -t1 -c64 -d"$WARMUP" -s bench/lua/search-random.lua "$SERVER" >/dev/null
+  log "shedding=$shedding: core alone"
+  core_run "$TMP/idle-$shedding.txt"
+  log "shedding=$shedding: core beside the non-core flood"
+  flood_start "$TMP/flood-$shedding.txt"
+  core_run "$TMP/loaded-$shedding.txt"
+  wait "$FLOOD_PID" || true
+  FLOOD_PID=""
+  [[ "$(non2xx "$TMP/loaded-$shedding.txt")" == 0 ]] || die "core requests failed under the flood (shedding=$shedding)"
+  if [[ "$shedding" == true ]]; then
+    curl -s -i "$SERVER/api/search?q=x" >/dev/null # (node idle again: answers 200)
+  fi
+  stop_process "$SERVER_PID"; SERVER_PID=""
+done
+
+idle_on="$(p99_ms "$TMP/idle-true.txt")"
+echo "## Load shedding: core p99 under a non-core flood"
+echo
+echo "Command: \`${SHED_SETTINGS:+SHED_SETTINGS=\"$SHED_SETTINGS\" }$COMMAND\` ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)). Core load: \`wrk -t1 -c$CORE_CONNECTIONS\` GET /api/products/{id}; flood: \`wrk -t1 -c$FLOOD_CONNECTIONS\` GET /api/search (fresh query each request); $DURATION per phase."
+echo
+echo "| phase | core p50 (ms) | core p99 (ms) | core req/s | × idle p99 | flood answers | of which non-2xx (503) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+for shedding in false true; do
+  label=$([[ "$shedding" == true ]] && echo "shedding on${SHED_SETTINGS:+ (SHED_SETTINGS)}" || echo "shedding off")
+  idle="$(p99_ms "$TMP/idle-$shedding.txt")"
+  loaded="$(p99_ms "$TMP/loaded-$shedding.txt")"
+  echo "| idle, $label | $(p50_ms "$TMP/idle-$shedding.txt") | $idle | $(rps "$TMP/idle-$shedding.txt") | 1.00 | – | – |"
+  echo "| flood, $label | $(p50_ms "$TMP/loaded-$shedding.txt") | $loaded | $(rps "$TMP/loaded-$shedding.txt") | $(awk -v a="$loaded" -v b="$idle" 'BEGIN { printf "%.2f", a / b }') | $(total "$TMP/flood-$shedding.txt") | $(non2xx "$TMP/flood-$shedding.txt") |"
+done
+echo
+echo "Core p99 with shedding on vs idle (same server): $(awk -v a="$(p99_ms "$TMP/loaded-true.txt")" -v b="$idle_on" 'BEGIN { printf "%.2f×", a / b }') (goal ≤ 2×)."

@@ -1,0 +1,152 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using FlashMall.Kernel.Problems;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FlashMall.Kernel.Http;
+
+/// <summary>
+/// <c>LoadShedding:*</c>: concurrency limits per traffic class, so a flood of browsing cannot take
+/// the CPU and connections buying needs. Non-core is refused first: when its own limit is reached,
+/// and also whenever core requests in flight reach <see cref="NonCoreShedWhenCoreInFlight"/>
+/// (the node is busy with what matters).
+/// </summary>
+public sealed class LoadSheddingOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "LoadShedding";
+
+    /// <summary><c>false</c> removes the gate (not even its counters remain).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Non-core requests one node runs at once; more are refused 503 <c>degraded</c>. Default: one
+    /// per CPU core (docs/BENCHMARKS.md, "Load shedding": 4 per core let a search flood starve the core).
+    /// </summary>
+    [Range(1, 100_000)]
+    public int NonCoreMaxConcurrent { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Core requests in flight at which non-core ones are refused regardless of their own count. Default: one per CPU core.</summary>
+    [Range(1, 100_000)]
+    public int NonCoreShedWhenCoreInFlight { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Core requests one node runs at once; more are refused 503 <c>overloaded</c> (a last resort, set high).</summary>
+    [Range(1, 1_000_000)]
+    public int CoreMaxConcurrent { get; set; } = 2_000;
+
+    /// <summary>The <c>Retry-After</c> (seconds) on a shed request.</summary>
+    [Range(1, 3600)]
+    public int RetryAfterSeconds { get; set; } = 5;
+}
+
+/// <summary>
+/// The gate: two interlocked counters, no lock and no allocation per request (cheaper than a
+/// <c>ConcurrencyLimiter</c> lease, and a refusal needs no queue). Health and metrics
+/// (<see cref="ServedOnEveryRole"/>) always pass, so a load balancer never takes a busy node out.
+/// </summary>
+internal sealed class LoadSheddingGate
+{
+    private readonly RequestDelegate _next;
+    private readonly LoadSheddingOptions _options;
+    private readonly string _retryAfter;
+    private readonly Counter<long> _shed;
+    private int _core;
+    private int _nonCore;
+
+    public LoadSheddingGate(RequestDelegate next, IOptions<LoadSheddingOptions> options, IMeterFactory meters)
+    {
+        _next = next;
+        _options = options.Value;
+        _retryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        var meter = meters.Create("FlashMall.Http");
+        _shed = meter.CreateCounter<long>("flashmall.http.shed", description: "Requests refused by load shedding, by traffic class.");
+        meter.CreateObservableGauge("flashmall.http.in_flight", () => new[]
+        {
+            new Measurement<int>(Volatile.Read(ref _core), new KeyValuePair<string, object?>("class", "core")),
+            new Measurement<int>(Volatile.Read(ref _nonCore), new KeyValuePair<string, object?>("class", "noncore")),
+        }, description: "Requests in flight through the load-shedding gate, by traffic class.");
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        var trafficClass = endpoint is null ? null : TrafficClass.Of(endpoint);
+        if (trafficClass is null || endpoint!.Metadata.GetMetadata<ServedOnEveryRole>() is not null)
+        {
+            await _next(context);
+            return;
+        }
+        if (trafficClass == TrafficClass.NonCore)
+        {
+            if (Volatile.Read(ref _core) >= _options.NonCoreShedWhenCoreInFlight)
+            {
+                await RefuseAsync(context, trafficClass, ProblemCodes.Degraded);
+                return;
+            }
+            if (Interlocked.Increment(ref _nonCore) > _options.NonCoreMaxConcurrent)
+            {
+                Interlocked.Decrement(ref _nonCore);
+                await RefuseAsync(context, trafficClass, ProblemCodes.Degraded);
+                return;
+            }
+            try
+            {
+                await _next(context);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _nonCore);
+            }
+            return;
+        }
+        if (Interlocked.Increment(ref _core) > _options.CoreMaxConcurrent)
+        {
+            Interlocked.Decrement(ref _core);
+            await RefuseAsync(context, trafficClass, ProblemCodes.Overloaded);
+            return;
+        }
+        try
+        {
+            await _next(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _core);
+        }
+    }
+
+    private Task RefuseAsync(HttpContext context, TrafficClass trafficClass, string code)
+    {
+        _shed.Add(1, new KeyValuePair<string, object?>("class", trafficClass.Name));
+        context.Response.Headers.RetryAfter = _retryAfter;
+        return Problems.Problems.Create(StatusCodes.Status503ServiceUnavailable, code,
+            code == ProblemCodes.Degraded ? "Degraded" : "Overloaded",
+            code == ProblemCodes.Degraded
+                ? "The server is busy; this feature is paused so buying and paying keep their capacity. Try again later."
+                : "The server is at capacity; try again after the given delay.").ExecuteAsync(context);
+    }
+}
+
+/// <summary>Registering and placing the load-shedding gate.</summary>
+public static class LoadSheddingRegistration
+{
+    /// <summary>Binds and validates <c>LoadShedding:*</c>.</summary>
+    /// <param name="services">The node's services.</param>
+    public static IServiceCollection AddLoadShedding(this IServiceCollection services)
+    {
+        services.AddOptions<LoadSheddingOptions>().BindConfiguration(LoadSheddingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        return services;
+    }
+
+    /// <summary>After routing (the endpoint's class is known), before authentication spends CPU on a request that will be shed.</summary>
+    /// <param name="app">The pipeline.</param>
+    public static IApplicationBuilder UseLoadShedding(this IApplicationBuilder app)
+    {
+        var options = app.ApplicationServices.GetRequiredService<IOptions<LoadSheddingOptions>>().Value;
+        return options.Enabled ? app.UseMiddleware<LoadSheddingGate>() : app;
+    }
+}
