@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.WebEncoders;
 
 // In ASP.NET Core's builder namespace (as its own Add*/Map* extensions are), so Program.cs needs no using.
@@ -29,9 +28,10 @@ public static class WebModule
         // Serves the library's wwwroot from the build output too (a published app has it in place).
         builder.WebHost.UseStaticWebAssets();
         // Run from a build (not a publish), MapStaticAssets would serve like a developer's hot-reload
-        // server: no-cache, uncompressed. Outside Development it serves as a published app does:
-        // precompressed, fingerprinted URLs immutable for a year.
-        if (!builder.Environment.IsDevelopment() && builder.Configuration[ReloadAtRuntimeKey] is null)
+        // server: no-cache, uncompressed, plus a catch-all file endpoint that declares no traffic
+        // class (the start-up check refuses it). Unless asked for, it serves as a published app
+        // does, in Development too: precompressed, fingerprinted URLs immutable for a year.
+        if (builder.Configuration[ReloadAtRuntimeKey] is null)
         {
             builder.Configuration[ReloadAtRuntimeKey] = "false";
         }
