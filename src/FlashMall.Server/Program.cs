@@ -46,6 +46,7 @@ var app = builder.Build();
 
 app.UseServiceDefaults();
 app.UseOps(); // noncore.shed: 503 degraded for endpoints tagged non-core
+app.UseRiskBlockList(); // Risk:BlockList on every API request
 app.MapAccounts();
 app.MapCatalog();
 app.MapFlashSales();

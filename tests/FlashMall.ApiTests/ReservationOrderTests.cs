@@ -101,7 +101,20 @@ public sealed class ReservationOrderTests
         FlashMallFactory? second = null;
         try
         {
-            var sale = await LiveSaleAsync(core, quantity: 300);
+            // A core node serves no admin tools (421 wrong_role): the sale is set up through a non-core node on the same database.
+            string sale;
+            var tools = new SecondNodeFactory(core);
+            try
+            {
+                await StartAsync(tools, "noncore");
+                using var coreAdmin = await core.AdminClientAsync(); // logging in is core
+                using var admin = tools.ClientWithToken(coreAdmin.DefaultRequestHeaders.Authorization!.Parameter!);
+                sale = await tools.LiveSaleAsync(admin, 300, perUserLimit: 1, salePrice: 12_300, price: 20_000);
+            }
+            finally
+            {
+                await ((IAsyncLifetime)tools).DisposeAsync();
+            }
             var reserved = await BuyAsync(core, sale, buyers: 300);
             Assert.Equal(300, reserved.Count);
             await Task.Delay(300);

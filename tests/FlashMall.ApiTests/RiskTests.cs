@@ -186,6 +186,33 @@ public sealed class RiskTests(RiskFactory factory) : IClassFixture<RiskFactory>
     }
 
     [Fact]
+    public async Task The_block_list_refuses_every_api_request_with_its_rule_logs_each_and_never_the_health_probes()
+    {
+        using var blockedUser = factory.Claimant(RiskFactory.BlockedUser, "198.51.100.21");
+        using var blockedDevice = factory.Claimant(Guid.NewGuid(), "198.51.100.21", device: RiskFactory.BlockedDevice);
+        using var blockedAddress = factory.Claimant(Guid.NewGuid(), "203.0.113.200");
+        using var anonymousFromBlockedRange = factory.CreateClient();
+        anonymousFromBlockedRange.DefaultRequestHeaders.Add(RiskFactory.ClientIpHeader, "203.0.113.201");
+        using var fine = factory.Claimant(Guid.NewGuid(), "198.51.100.22");
+
+        await RiskFactory.ShouldBeRiskBlockedAsync(await blockedUser.GetAsync("/api/orders"), "blocked_user");
+        await RiskFactory.ShouldBeRiskBlockedAsync(await blockedDevice.GetAsync("/api/cart"), "blocked_device");
+        await RiskFactory.ShouldBeRiskBlockedAsync(await blockedAddress.GetAsync("/api/accounts/me"), "blocked_ip");
+        await RiskFactory.ShouldBeRiskBlockedAsync(await anonymousFromBlockedRange.GetAsync("/api/flash-sales"), "blocked_ip");
+        // A blocked range cannot even register.
+        var register = await anonymousFromBlockedRange.PostAsJsonAsync("/api/accounts/register", new { email = $"b{Guid.NewGuid():N}@example.com", password = "a-long-enough-password" });
+        await RiskFactory.ShouldBeRiskBlockedAsync(register, "blocked_ip");
+        // Probes and the unlisted pass.
+        Assert.Equal(HttpStatusCode.OK, (await anonymousFromBlockedRange.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fine.GetAsync("/api/orders")).StatusCode);
+
+        var logged = await factory.DecisionsAsync($"rule=blocked_user&userId={RiskFactory.BlockedUser}&pageSize=100", atLeast: 1);
+        Assert.Contains(logged.GetProperty("items").EnumerateArray(), d =>
+            d.GetProperty("action").GetString() == "request" && d.GetProperty("subject").GetString() == "GET /api/orders"
+            && d.GetProperty("ip").GetString() == "198.51.100.21");
+    }
+
+    [Fact]
     public async Task A_template_with_a_cool_down_refuses_a_fresh_account_and_one_without_lets_it_claim()
     {
         var guarded = await factory.TemplateAsync(coolDownHours: 24);

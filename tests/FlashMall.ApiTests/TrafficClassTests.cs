@@ -74,7 +74,8 @@ public sealed class TrafficClassTests(FlashMallFactory factory) : IClassFixture<
         Assert.Equal("core", classOf["POST /api/orders"].Single());
         Assert.Equal("core", classOf["POST /api/payments/webhook"].Single());
         Assert.Equal("core", classOf["PUT /api/admin/switches/{name}"].Single());
-        Assert.Equal("core", classOf["GET /health/ready"].Single());
+        Assert.Equal("internal", classOf["GET /health/ready"].Single());
+        Assert.Equal("internal", classOf["GET /metrics"].Single());
         Assert.Equal("noncore", classOf["GET /api/products"].Single());
         Assert.Equal("noncore", classOf["GET /api/search"].Single());
         Assert.Equal("noncore", classOf["GET /api/circle/feed"].Single());
@@ -129,7 +130,15 @@ public sealed class TrafficClassTests(FlashMallFactory factory) : IClassFixture<
             {
                 var answer = await AnswersWithinAsync(admin, (method, pattern, accepts), HttpStatusCode.ServiceUnavailable, OneSecond);
                 Assert.True(answer.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {pattern} answered {(int)answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
-                await answer.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "degraded");
+                if (!pattern.StartsWith("/api/", StringComparison.Ordinal) && answer.Content.Headers.ContentType?.MediaType == "text/html")
+                {
+                    // A store page: the friendly degraded page (HTML for people), same status.
+                    Assert.Contains("data-page=\"degraded\"", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                }
+                else
+                {
+                    await answer.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "degraded");
+                }
                 Assert.True(answer.Headers.RetryAfter?.Delta > TimeSpan.Zero, $"{method} {pattern} has no Retry-After");
             }
 

@@ -5,6 +5,7 @@ using FlashMall.Risk.Endpoints;
 using FlashMall.Risk.Persistence;
 using FlashMall.Risk.Rules;
 using FlashMall.Risk.Velocity;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,9 @@ public static class RiskModule
             "Deletes decisions-log entries older than Risk:DecisionRetention.", JobSchedule.AtCron("0 27 3 * * ?"));
         return builder;
     }
+
+    /// <summary>The block list on every API request (after authentication, so a blocked account is known).</summary>
+    public static IApplicationBuilder UseRiskBlockList(this IApplicationBuilder app) => app.UseMiddleware<RequestBlockList>();
 
     public static IEndpointRouteBuilder MapRisk(this IEndpointRouteBuilder routes)
     {

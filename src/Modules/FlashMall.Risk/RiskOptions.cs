@@ -78,6 +78,9 @@ internal sealed class BlockList(IOptions<BlockListOptions> options)
     private readonly HashSet<string> _devices = new(options.Value.Devices, StringComparer.Ordinal);
     private readonly IPNetwork[] _networks = [.. options.Value.Ips.Select(ip => ParseNetwork(ip)!.Value)];
 
+    /// <summary>Nothing is listed: the request-wide check is skipped.</summary>
+    public bool IsEmpty { get; } = options.Value.Users.Count == 0 && options.Value.Devices.Count == 0 && options.Value.Ips.Count == 0;
+
     public bool HoldsUser(Guid userId) => _users.Contains(userId);
 
     public bool HoldsDevice(string? deviceId) => deviceId is not null && _devices.Contains(deviceId);

@@ -4,6 +4,9 @@ namespace FlashMall.Risk.Domain;
 internal static class RiskActions
 {
     public const string CouponClaim = "coupon.claim";
+
+    /// <summary>Any API request refused by the block list.</summary>
+    public const string Request = "request";
 }
 
 /// <summary>
