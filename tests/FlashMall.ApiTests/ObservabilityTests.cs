@@ -297,8 +297,11 @@ public sealed partial class ObservabilityTests(ObservabilityFactory factory) : I
         Assert.Contains("flashmall_flash_sales_reservation_writer_queue ", metrics, StringComparison.Ordinal);
         if (TestEnvironment.RabbitMq is not null && TestEnvironment.UsesPostgres)
         {
-            await LedgerScenarios.EventuallyAsync(async () => (await ScrapeAsync()).Contains("flashmall_messaging_queue_depth{", StringComparison.Ordinal),
-                "the RabbitMQ queue depth gauge", seconds: 30);
+            await LedgerScenarios.EventuallyAsync(async () =>
+            {
+                metrics = await ScrapeAsync(); // the names check below reads this scrape
+                return metrics.Contains("flashmall_messaging_queue_depth{", StringComparison.Ordinal);
+            }, "the RabbitMQ queue depth gauge", seconds: 30);
         }
         Assert.DoesNotContain(firstId.ToString(), metrics, StringComparison.Ordinal); // no user ids as labels
 

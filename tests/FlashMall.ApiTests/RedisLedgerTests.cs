@@ -321,7 +321,19 @@ public sealed class RedisLedgerTests
         FlashMallFactory? worker = null;
         try
         {
-            var sale = await LiveSaleAsync(api, quantity: 40);
+            // A core node serves no admin tools (421 wrong_role): the sale is set up through a non-core node on the same stores.
+            string sale;
+            var tools = await NodeAsync(connection, configure: n => n.Settings["role"] = "noncore", shareStoresWith: api);
+            try
+            {
+                using var coreAdmin = await api.AdminClientAsync(); // logging in is core
+                using var admin = tools.ClientWithToken(coreAdmin.DefaultRequestHeaders.Authorization!.Parameter!);
+                sale = await tools.LiveSaleAsync(admin, 40, perUserLimit: 1);
+            }
+            finally
+            {
+                await ((IAsyncLifetime)tools).DisposeAsync();
+            }
             var reserved = await Task.WhenAll(Enumerable.Range(0, 25).Select(async _ =>
             {
                 using var buyer = api.Buyer(Guid.NewGuid());
