@@ -13,7 +13,7 @@ public sealed class ConfigTests
 {
     private const string Password = "Correct-Horse-9";
 
-    private static async Task<(ServerProcess Server, TempDir Temp, string First, string Second)> StartAsync()
+    private static async Task<(ServerProcess Server, TempDir Temp, string First, string Second)> StartAsync(bool demo = false)
     {
         var publish = await Builds.ServerPublishAsync();
         var temp = new TempDir();
@@ -25,6 +25,7 @@ public sealed class ConfigTests
             ["RateLimiting__Enabled"] = "false",
             ["Bootstrap__AdminEmail"] = admin,
             ["Bootstrap__AdminPassword"] = Password,
+            ["Demo__Seed"] = demo ? "true" : "false",
         }, temp["server.log"]);
         using var http = new HttpClient { BaseAddress = server.Url };
         var token = await LoginAsync(http, admin);
@@ -50,6 +51,27 @@ public sealed class ConfigTests
         var response = await http.PostAsJsonAsync("api/accounts/login", new { login = email, password = Password });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+    }
+
+    [Fact]
+    public async Task Search_rebuild_from_the_command_line_indexes_every_catalog_product_and_needs_an_operator()
+    {
+        var (server, temp, first, _) = await StartAsync(demo: true);
+        await using var _ = server;
+        using var __ = temp;
+        using var http = new HttpClient { BaseAddress = server.Url };
+        var products = (await http.GetFromJsonAsync<JsonElement>("api/products?pageSize=1")).GetProperty("total").GetInt32();
+        Assert.True(products > 0, "the demo catalog is seeded");
+
+        var rebuilt = await Tool.RunAsync(["search", "rebuild", "--server", server.Url.ToString(), "--email", first, "--json"]);
+        Assert.True(rebuilt.ExitCode == 0, rebuilt.ToString());
+        Assert.Equal(products, rebuilt.Json.GetProperty("documents").GetInt32());
+
+        // A buyer may not: the tool says so with a non-zero exit and nothing runs.
+        var buyer = $"buyer-{Guid.NewGuid():N}@flashmall.test";
+        (await http.PostAsJsonAsync("api/accounts/register", new { email = buyer, password = Password })).EnsureSuccessStatusCode();
+        var refused = await Tool.RunAsync(["search", "rebuild", "--server", server.Url.ToString(), "--email", buyer, "--json"]);
+        Assert.True(refused.ExitCode != 0, refused.ToString());
     }
 
     [Fact]
