@@ -39,7 +39,7 @@ public static class RateLimitingRegistration
                 {
                     return RateLimitPartition.GetNoLimiter("none");
                 }
-                return RateLimitPartition.GetFixedWindowLimiter($"{limit.Name}:{context.Connection.RemoteIpAddress}", _ => new FixedWindowRateLimiterOptions
+                return RateLimitPartition.GetFixedWindowLimiter($"{limit.Name}:{ClientAddress.Of(context)}", _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = limit.PermitsPerMinute(context.RequestServices),
                     Window = TimeSpan.FromMinutes(1),
@@ -67,7 +67,7 @@ public static class RateLimitingRegistration
             {
                 return RateLimitPartition.GetNoLimiter("disabled");
             }
-            var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            var ip = ClientAddress.Of(context) ?? "unknown";
             return RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = permitsPerMinute,
@@ -91,7 +91,7 @@ public static class RateLimitingRegistration
             }
             var caller = context.User.FindFirst(FlashMallClaims.UserId)?.Value is { } userId
                 ? $"user:{userId}"
-                : $"ip:{context.Connection.RemoteIpAddress}";
+                : $"ip:{ClientAddress.Of(context)}";
             return RateLimitPartition.GetFixedWindowLimiter(caller, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = permits,

@@ -165,9 +165,9 @@ internal sealed partial class RequestRateGate(
             windows.Add(new RateWindow($"device:{device}", _options.PerDevice.Window));
             limits.Add(("device", _options.PerDevice.Limit));
         }
-        if (_options.PerIp.Limit > 0 && context.Connection.RemoteIpAddress is { } ip)
+        if (_options.PerIp.Limit > 0 && ClientAddress.Of(context) is { } ip)
         {
-            windows.Add(new RateWindow($"ip:{(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip)}", _options.PerIp.Window));
+            windows.Add(new RateWindow($"ip:{ip}", _options.PerIp.Window));
             limits.Add(("ip", _options.PerIp.Limit));
         }
         if (windows.Count > 0)

@@ -34,7 +34,7 @@ internal sealed class NodeRoleGate(RequestDelegate next, IOptions<ServerRoleOpti
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_role == "all" || context.GetEndpoint() is not { } endpoint || Serves(_role, endpoint))
+        if (context.GetEndpoint() is not { } endpoint || Serves(_role, endpoint))
         {
             return next(context);
         }

@@ -66,7 +66,10 @@ internal static partial class ServiceDefaults
         app.UseForwardedHeaders();
         app.UseProblemResponses();
         app.UseRouting();
-        app.UseMiddleware<NodeRoleGate>(); // 421 wrong_role for endpoints this node's --role does not serve
+        if (app.Services.GetRequiredService<IOptions<ServerRoleOptions>>().Value.Role != "all")
+        {
+            app.UseMiddleware<NodeRoleGate>(); // 421 wrong_role for endpoints this node's --role does not serve; an all node serves everything
+        }
         app.UseLoadShedding(); // 503 degraded for non-core first when the node is saturated
         app.UseRequestBodyLimits();
         app.UseSignedRequests(); // Security:RequireSignedRequests

@@ -130,7 +130,7 @@ internal static class CouponEndpoints
         }
         var buyer = user.UserId();
         var verdict = await risk.EvaluateCouponClaimAsync(
-            new CouponClaimAttempt(buyer, deviceId, ClientIp(http), templateId, template.NewAccountCoolDown), cancellationToken);
+            new CouponClaimAttempt(buyer, deviceId, ClientAddress.Of(http), templateId, template.NewAccountCoolDown), cancellationToken);
         if (!verdict.Allowed)
         {
             CouponsTelemetry.Claim("risk_blocked");
@@ -173,10 +173,6 @@ internal static class CouponEndpoints
             }
         }
     }
-
-    /// <summary>The client's address after trusted proxies; IPv4 over a dual-stack socket as IPv4.</summary>
-    private static string? ClientIp(HttpContext http) =>
-        http.Connection.RemoteIpAddress is { } address ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString() : null;
 
     /// <summary>403 <c>risk_blocked</c>, naming the rule that refused (the decisions log has the rest).</summary>
     private static ProblemHttpResult RiskBlocked(RiskVerdict verdict)

@@ -26,7 +26,7 @@ internal sealed class RequestBlockList(RequestDelegate next, BlockList blockList
         }
         var userId = context.User.FindFirst(FlashMallClaims.UserId)?.Value is { } id && Guid.TryParse(id, out var parsed) ? parsed : (Guid?)null;
         var deviceId = context.Request.Headers["X-Device-Id"].ToString() is { Length: > 0 } device && DeviceIds.IsValid(device) ? device : null;
-        var address = context.Connection.RemoteIpAddress is { } remote ? BlockList.Normalize(remote).ToString() : null;
+        var address = ClientAddress.Of(context);
         var refusal =
             userId is { } user && blockList.HoldsUser(user) ? (RiskRules.BlockedUser, "This account is blocked.")
             : blockList.HoldsDevice(deviceId) ? (RiskRules.BlockedDevice, "This device is blocked.")
