@@ -66,7 +66,8 @@ internal static partial class ServiceDefaults
         app.UseForwardedHeaders();
         app.UseProblemResponses();
         app.UseRouting();
-        if (app.Services.GetRequiredService<IOptions<ServerRoleOptions>>().Value.Role != "all")
+        // The raw setting, not the options: a bad --role must reach the start-up validation (exit 2 naming it), not throw here.
+        if ((app.Configuration["role"] ?? "all") != "all")
         {
             app.UseMiddleware<NodeRoleGate>(); // 421 wrong_role for endpoints this node's --role does not serve; an all node serves everything
         }
