@@ -19,8 +19,14 @@ public sealed class FlashSaleCrashTests
 {
     private const int Units = 100; // the demo's live sale: 100 units, 1 per buyer
 
+    /// <summary>
+    /// The embedded ledger answers once the reservation is in its journal on disk and writes the
+    /// database behind: the restarted process writes the journal to the database before it sells.
+    /// The journal is also given a torn last record (a write the crash cut off, never answered),
+    /// which recovery must cut off rather than trip over.
+    /// </summary>
     [Fact]
-    public Task A_server_killed_mid_sale_loses_no_answered_reservation_and_never_oversells() => KillMidSaleAsync([]);
+    public Task A_server_killed_mid_sale_loses_no_answered_reservation_and_never_oversells() => KillMidSaleAsync([], tearJournal: true);
 
     /// <summary>
     /// The same on the Redis ledger (SQLite + the run's Redis): answered reservations live in the
@@ -32,7 +38,7 @@ public sealed class FlashSaleCrashTests
         KillMidSaleAsync([$"--ConnectionStrings:Redis={TestEnvironment.Redis}", $"--Cache:KeyPrefix=fmcrash:{Guid.NewGuid():N}:",
             "--FlashSales:Ledger=Redis", "--FlashSales:Redis:ReclaimAfter=00:00:01"]);
 
-    private static async Task KillMidSaleAsync(string[] settings)
+    private static async Task KillMidSaleAsync(string[] settings, bool tearJournal = false)
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "flashmall-tests", Guid.NewGuid().ToString("N"));
         var signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
@@ -57,6 +63,13 @@ public sealed class FlashSaleCrashTests
                 first.Kill();
                 await stop.CancelAsync();
                 await buying;
+            }
+            if (tearJournal)
+            {
+                var journal = Path.Combine(dataDirectory, "ledger", "reservations.journal");
+                Assert.True(File.Exists(journal), "the embedded ledger keeps no journal");
+                // A length of 90 bytes followed by 6: the start of a record whose write the crash cut off.
+                await File.AppendAllBytesAsync(journal, [90, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 1, 2]);
             }
             var beforeCrash = Count(answered);
             Assert.InRange(beforeCrash, 30, Units);

@@ -1,6 +1,7 @@
 using FlashMall.FlashSales.Demo;
 using FlashMall.FlashSales.Endpoints;
 using FlashMall.FlashSales.Ledger;
+using FlashMall.FlashSales.Ledger.Journal;
 using FlashMall.FlashSales.Ledger.Redis;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Hosting;
@@ -17,8 +18,9 @@ using Microsoft.Extensions.Options;
 namespace FlashMall.FlashSales;
 
 /// <summary>
-/// Flash sales: sale events, the stock ledger (embedded: <see cref="InProcessLedger"/> with
-/// group-committed reservations; production: <see cref="RedisLedger"/>), purchase admission and reservations.
+/// Flash sales: sale events, the stock ledger (embedded: <see cref="InProcessLedger"/> with a
+/// group-committed journal written behind to the database; production: <see cref="RedisLedger"/>),
+/// purchase admission and reservations.
 /// </summary>
 public static class FlashSalesModule
 {
@@ -53,7 +55,11 @@ public static class FlashSalesModule
         }
         else
         {
-            builder.Services.AddSingleton<IStockLedger, InProcessLedger>();
+            // The node's own journal: written behind on every role (a core node sells on it too).
+            builder.Services.AddSingleton<ReservationJournal>();
+            builder.Services.AddSingleton<InProcessLedger>();
+            builder.Services.AddSingleton<IStockLedger>(sp => sp.GetRequiredService<InProcessLedger>());
+            builder.Services.AddHostedService<JournalDrain>();
         }
         builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
             "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));

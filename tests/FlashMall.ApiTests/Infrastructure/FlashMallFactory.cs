@@ -58,6 +58,8 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
         Settings["Data:Directory"] = _dataDirectory;
         // A second node sharing the data folder has an index (and an IndexWriter lock) of its own.
         Settings["Search:Directory"] = Path.Combine(_dataDirectory, $"search-{Guid.NewGuid():N}");
+        // Likewise its embedded ledger's journal (each node holds its own exclusively).
+        Settings["FlashSales:JournalDirectory"] = Path.Combine(_dataDirectory, $"ledger-{Guid.NewGuid():N}");
         Settings["Demo:Seed"] = "false";
         Settings["RateLimiting:Enabled"] = "false";
         // Functional tests fire parallel requests on small CI machines: per-class concurrency

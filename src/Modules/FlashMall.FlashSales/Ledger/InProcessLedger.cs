@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using FlashMall.FlashSales.Ledger.Journal;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Observability;
 using FlashMall.Kernel.Persistence;
@@ -10,27 +11,29 @@ namespace FlashMall.FlashSales.Ledger;
 /// <summary>
 /// The embedded ledger, for a single node: per sale a lock-free counter of free units and, per
 /// buyer, a small record of units and reservations under that buyer's own lock (buyers never
-/// contend with each other). A purchase takes its units from the counters, then waits for
-/// <see cref="ReservationWriter"/> to commit the reservation (group commit: one transaction for
-/// all that arrived meanwhile), and only then answers; if the write fails or the database
-/// refuses, the units go back. After a restart the counters are rebuilt from the database, so
-/// an answered reservation is never lost and never sold twice.
+/// contend with each other). A purchase takes its units from the counters, then waits for its
+/// record to be on disk in the <see cref="ReservationJournal"/> (group commit: one synchronous
+/// write for all that arrived meanwhile), and only then answers; if the append fails, the units
+/// go back. The database rows are written behind (<see cref="JournalDrain"/>). After a restart
+/// the journal is written to the database first and the counters are rebuilt from it, so an
+/// answered reservation is never lost and never sold twice.
 /// </summary>
-internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWriter writer) : IStockLedger
+internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationJournal journal, TimeProvider clock) : IStockLedger
 {
     private readonly ConcurrentDictionary<Guid, Lazy<Task<SaleCounters>>> _sales = new();
 
     public ValueTask<LedgerCount?> CountAsync(Guid saleId, CancellationToken cancellationToken) =>
         ValueTask.FromResult<LedgerCount?>(
             _sales.TryGetValue(saleId, out var loading) && loading.IsValueCreated && loading.Value.IsCompletedSuccessfully
-                ? new LedgerCount(loading.Value.Result.Remaining, loading.Value.Result.InFlight)
+                ? new LedgerCount(loading.Value.Result.Remaining, journal.InFlight(saleId))
                 : null);
 
     public async ValueTask<int?> RemainingAsync(Guid saleId, CancellationToken cancellationToken) =>
         (await CountAsync(saleId, cancellationToken))?.Remaining;
 
-    /// <summary>Never: a buyer hears "reserved" only once the row is committed.</summary>
-    public ValueTask<bool> IsAdmittedAsync(Guid reservationId, Guid userId, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+    /// <summary>Answered and on disk in the journal, not yet written to the database.</summary>
+    public ValueTask<bool> IsAdmittedAsync(Guid reservationId, Guid userId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(journal.IsPending(reservationId, userId));
 
     public Task WarmAsync(SaleTerms sale, CancellationToken cancellationToken) => CountersAsync(sale);
 
@@ -45,6 +48,9 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
             Release(released.SaleId, released.UserId, released.ReservationId, released.Quantity);
             return Task.CompletedTask;
         }, cancellationToken);
+
+    /// <summary>The database refused a journaled reservation (recorded as released): its units go back, once.</summary>
+    public void GiveBackRefused(PendingReservation refused) => Release(refused.SaleId, refused.UserId, refused.Id, refused.Quantity);
 
     private void Release(Guid saleId, Guid userId, Guid reservationId, int quantity)
     {
@@ -79,6 +85,7 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
                 return;
             }
             buyer.Units -= quantity;
+            buyer.Released[reservationId] = quantity;
         }
         counters.GiveBack(quantity);
     }
@@ -92,11 +99,7 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
         }
         lock (buyer)
         {
-            return buyer.Reservations.TryGetValue(reservationId, out var earlier)
-                ? earlier.Quantity != quantity ? ReserveOutcome.KeyReused
-                    : earlier.Durable ? ReserveOutcome.Replayed
-                    : ReserveOutcome.InFlight
-                : null;
+            return buyer.Earlier(reservationId, quantity);
         }
     }
 
@@ -110,11 +113,9 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
         var buyer = counters.Buyers.GetOrAdd(userId, _ => new Buyer());
         lock (buyer)
         {
-            if (buyer.Reservations.TryGetValue(reservationId, out var earlier))
+            if (buyer.Earlier(reservationId, quantity) is { } earlier)
             {
-                return earlier.Quantity != quantity ? ReserveOutcome.KeyReused
-                    : earlier.Durable ? ReserveOutcome.Replayed
-                    : ReserveOutcome.InFlight;
+                return earlier;
             }
             if (buyer.Units + quantity > sale.PerUserLimit)
             {
@@ -128,16 +129,14 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
             buyer.Reservations[reservationId] = new BuyerReservation(quantity, Durable: false);
         }
 
-        WriteResult written;
-        counters.EnterFlight(quantity);
         try
         {
-            written = await writer.WriteAsync(new PendingReservation(reservationId, sale.SaleId, userId, quantity, sale.PerUserLimit,
-                TraceParent: Telemetry.TraceParentOf(Activity.Current)));
+            await journal.AppendAsync(new PendingReservation(reservationId, sale.SaleId, userId, quantity, sale.PerUserLimit,
+                AdmittedAt: clock.GetUtcNow(), RecordRefusal: true, TraceParent: Telemetry.TraceParentOf(Activity.Current)));
         }
         catch (ReservationStateUnknownException)
         {
-            // Written or not, nobody knows: these counters are dropped and rebuilt from the database.
+            // On disk or not, nobody knows: these counters are dropped and rebuilt (journal, then database).
             Drop(sale.SaleId, counters);
             throw;
         }
@@ -146,35 +145,11 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
             GiveBack(counters, buyer, reservationId, quantity);
             throw;
         }
-        finally
+        lock (buyer)
         {
-            counters.LeaveFlight(quantity);
+            buyer.Reservations[reservationId] = new BuyerReservation(quantity, Durable: true);
         }
-        switch (written)
-        {
-            case WriteResult.Written or WriteResult.AlreadyWritten:
-                // Already written: an earlier request with this key that this node did not know
-                // of (another node on the same store); its units are held either way.
-                lock (buyer)
-                {
-                    buyer.Reservations[reservationId] = new BuyerReservation(quantity, Durable: true);
-                }
-                return written == WriteResult.Written ? ReserveOutcome.Reserved : ReserveOutcome.Replayed;
-            case WriteResult.RefusedLimit:
-                GiveBack(counters, buyer, reservationId, quantity);
-                return ReserveOutcome.LimitReached;
-            case WriteResult.KeyReused:
-                GiveBack(counters, buyer, reservationId, quantity);
-                return ReserveOutcome.KeyReused;
-            case WriteResult.AlreadyReleased:
-                // A retry of a purchase whose order was since cancelled: the same answer, nothing held
-                // (the buyer sees "released" on the reservation).
-                GiveBack(counters, buyer, reservationId, quantity);
-                return ReserveOutcome.Replayed;
-            default:
-                GiveBack(counters, buyer, reservationId, quantity);
-                return ReserveOutcome.SoldOut;
-        }
+        return ReserveOutcome.Reserved;
     }
 
     private static void GiveBack(SaleCounters counters, Buyer buyer, Guid reservationId, int quantity)
@@ -211,35 +186,50 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
         }
     }
 
-    /// <summary>Free units = quantity − units held by unreleased reservations; each buyer's units and reservations.</summary>
+    /// <summary>
+    /// Free units = quantity − units held by unreleased reservations, in the database or on disk in
+    /// the journal and not yet drained; each buyer's units and reservations (released ones too, so a
+    /// retry with the same key is answered as before). The journal's records are copied before the
+    /// database is read: one drained in between is then in the database, and counted once.
+    /// </summary>
     private async Task<SaleCounters> LoadAsync(SaleTerms sale)
     {
+        await journal.RecoverAsync();
+        var pending = journal.PendingOf(sale.SaleId);
         await using var scope = scopes.CreateAsyncScope();
         var snapshot = await LedgerSnapshot.ReadAsync(
-            scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>(), sale, includeReleased: false, CancellationToken.None);
-        var counters = new SaleCounters(snapshot.Free);
+            scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>(), sale, includeReleased: true, CancellationToken.None);
+        var inDatabase = new HashSet<Guid>(snapshot.Reservations.Count);
+        var free = snapshot.Free;
+        var counters = new SaleCounters();
         foreach (var reservation in snapshot.Reservations)
+        {
+            inDatabase.Add(reservation.Id);
+            var buyer = counters.Buyers.GetOrAdd(reservation.UserId, _ => new Buyer());
+            if (reservation.Released)
+            {
+                buyer.Released[reservation.Id] = reservation.Quantity;
+                continue;
+            }
+            buyer.Units += reservation.Quantity;
+            buyer.Reservations[reservation.Id] = new BuyerReservation(reservation.Quantity, Durable: true);
+        }
+        foreach (var reservation in pending.Where(p => !inDatabase.Contains(p.Id)))
         {
             var buyer = counters.Buyers.GetOrAdd(reservation.UserId, _ => new Buyer());
             buyer.Units += reservation.Quantity;
             buyer.Reservations[reservation.Id] = new BuyerReservation(reservation.Quantity, Durable: true);
+            free -= reservation.Quantity;
         }
+        counters.GiveBack(free);
         return counters;
     }
 
-    private sealed class SaleCounters(int remaining)
+    private sealed class SaleCounters
     {
-        private int _remaining = remaining;
-
-        private int _inFlight;
+        private int _remaining;
 
         public int Remaining => Volatile.Read(ref _remaining);
-
-        public int InFlight => Volatile.Read(ref _inFlight);
-
-        public void EnterFlight(int quantity) => Interlocked.Add(ref _inFlight, quantity);
-
-        public void LeaveFlight(int quantity) => Interlocked.Add(ref _inFlight, -quantity);
 
         public ConcurrentDictionary<Guid, Buyer> Buyers { get; } = new();
 
@@ -267,6 +257,18 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationWr
     {
         public int Units;
         public readonly Dictionary<Guid, BuyerReservation> Reservations = [];
+
+        /// <summary>Released reservations (cancelled or expired orders): a retry with their key is answered as before and holds nothing.</summary>
+        public readonly Dictionary<Guid, int> Released = [];
+
+        public ReserveOutcome? Earlier(Guid reservationId, int quantity) =>
+            Reservations.TryGetValue(reservationId, out var earlier)
+                ? earlier.Quantity != quantity ? ReserveOutcome.KeyReused
+                    : earlier.Durable ? ReserveOutcome.Replayed
+                    : ReserveOutcome.InFlight
+                : Released.TryGetValue(reservationId, out var units)
+                    ? units != quantity ? ReserveOutcome.KeyReused : ReserveOutcome.Replayed
+                    : null;
     }
 
     private readonly record struct BuyerReservation(int Quantity, bool Durable);

@@ -21,6 +21,12 @@ internal sealed class FlashSalesOptions
     /// </summary>
     [Range(1, 10_000_000)]
     public int PurchasesPerIpPerMinute { get; set; } = 30_000;
+
+    /// <summary>
+    /// Where the embedded ledger keeps its journal; unset: <c>{Data:Directory}/ledger</c>. One
+    /// node's own: a second node on the same folder fails to start.
+    /// </summary>
+    public string? JournalDirectory { get; set; }
 }
 
 [OptionsValidator]

@@ -74,6 +74,22 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         return reservation.Done.Task;
     }
 
+    /// <summary>
+    /// Writes these in one transaction now, beside the queue (the embedded ledger's journal drain
+    /// and recovery); the results are in the batch's order. Throws when the transaction fails.
+    /// </summary>
+    public async Task<WriteResult[]> WriteNowAsync(IReadOnlyList<PendingReservation> batch)
+    {
+        var distinct = batch.DistinctBy(p => p.Id).ToList();
+        var results = await WriteBatchAsync(distinct);
+        var byId = new Dictionary<Guid, WriteResult>(distinct.Count);
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            byId[distinct[i].Id] = results[i];
+        }
+        return [.. batch.Select(p => byId[p.Id])];
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<PendingReservation>(MaxBatch);
@@ -137,7 +153,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<FlashSalesDbContext>();
             var ids = batch.Select(p => p.Id).ToList();
-            written = (await db.Reservations.AsNoTracking().Where(r => ids.Contains(r.Id)).Select(r => r.Id).ToListAsync()).ToHashSet();
+            written = (await db.Reservations.AsNoTracking().Where(r => EF.Parameter(ids).Contains(r.Id)).Select(r => r.Id).ToListAsync()).ToHashSet();
         }
         catch (Exception ex)
         {
@@ -167,7 +183,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         await using var transaction = await db.Database.BeginTransactionAsync();
 
         var ids = batch.Select(p => p.Id).ToList();
-        var earlier = await db.Reservations.Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.Quantity, r.Status })
+        var earlier = await db.Reservations.Where(r => EF.Parameter(ids).Contains(r.Id)).Select(r => new { r.Id, r.Quantity, r.Status })
             .ToDictionaryAsync(r => r.Id, r => (r.Quantity, r.Status));
         var existing = earlier.Keys.ToHashSet();
         var now = clock.GetUtcNow();
@@ -238,7 +254,7 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
     {
         var users = rows.Where(i => results[i] == WriteResult.Written).Select(i => batch[i].UserId).Distinct().ToList();
         var held = await db.Reservations
-            .Where(r => r.SaleId == saleId && users.Contains(r.UserId) && r.Status != ReservationStatus.Released)
+            .Where(r => r.SaleId == saleId && EF.Parameter(users).Contains(r.UserId) && r.Status != ReservationStatus.Released)
             .GroupBy(r => r.UserId)
             .Select(g => new { UserId = g.Key, Units = g.Sum(r => r.Quantity) })
             .ToDictionaryAsync(g => g.UserId, g => g.Units);

@@ -60,7 +60,7 @@ internal sealed partial class ReservationOrderWorker(
             return 0;
         }
         var reservationIds = pending.Select(r => r.ReservationId).ToList();
-        var existing = (await db.Orders.AsNoTracking().Where(o => reservationIds.Contains(o.Id)).Select(o => o.Id).ToListAsync(cancellationToken)).ToHashSet();
+        var existing = (await db.Orders.AsNoTracking().Where(o => EF.Parameter(reservationIds).Contains(o.Id)).Select(o => o.Id).ToListAsync(cancellationToken)).ToHashSet();
         var now = clock.GetUtcNow();
         var startedAt = DateTime.UtcNow;
         var orders = pending.Where(r => !existing.Contains(r.ReservationId))

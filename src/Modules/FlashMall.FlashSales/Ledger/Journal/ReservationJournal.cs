@@ -1,0 +1,387 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.IO.Hashing;
+using System.Text;
+using System.Threading.Channels;
+using FlashMall.Kernel.Persistence;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlashMall.FlashSales.Ledger.Journal;
+
+/// <summary>
+/// The embedded ledger's write-ahead log: an append-only file of admitted reservations under
+/// <c>{Data:Directory}/ledger/</c> (<c>FlashSales:JournalDirectory</c>). A purchase is answered once its record is on disk; the
+/// database rows are written behind by <see cref="JournalDrain"/>, in large batches, as the Redis
+/// ledger's stream is. Group commit: one thread appends whatever arrived while the previous write
+/// was on its way to the disk, in one <c>write</c> on a file opened with <c>O_SYNC</c>, so a burst
+/// of buyers costs a few disk flushes, not one each.
+/// <para>
+/// Each record is <c>[u32 length][u32 CRC-32 of the payload][payload]</c>; a torn or corrupt tail
+/// (a crash during a write nobody was answered for) ends the log. Recovery
+/// (<see cref="RecoverAsync"/>) writes every record to the database before the node takes
+/// requests — written ones are found by id and skipped — and empties the file. While the node
+/// runs, the file is emptied whenever everything appended has been drained.
+/// </para>
+/// <para>
+/// Records appended and not yet in the database are kept in memory: they count as the sale's units
+/// in flight, a buyer polling the reservation sees it reserved, and a ledger that rebuilds a sale's
+/// counters adds them to what the database holds.
+/// </para>
+/// </summary>
+internal sealed partial class ReservationJournal : IDisposable
+{
+    public const string FileName = "reservations.journal";
+    private const int HeaderBytes = 8;
+    private const byte Version = 1;
+    private const int MaxPayloadBytes = 1 + 16 * 3 + 4 + 4 + 8 + 1 + byte.MaxValue;
+    private const int MaxGroup = 4096;
+
+    /// <summary>The file is emptied when fully drained and at least this long (and at start).</summary>
+    private const long ResetAfterBytes = 4 * 1024 * 1024;
+
+    private readonly ReservationWriter _writer;
+    private readonly ILogger<ReservationJournal> _logger;
+    private readonly Lock _recovering = new();
+    private Task? _recovery;
+    private readonly Channel<Append> _appends = Channel.CreateUnbounded<Append>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<PendingReservation> _undrained = new();
+    private readonly ConcurrentDictionary<Guid, PendingReservation> _pendingById = new();
+    private readonly ConcurrentDictionary<Guid, StrongBox> _inFlightBySale = new();
+    private readonly SemaphoreSlim _drainSignal = new(0);
+    private FileStream? _file;
+    private Thread? _appender;
+    private long _appended;
+    private long _drained;
+    private volatile Exception? _broken;
+
+    public ReservationJournal(
+        IOptions<DataOptions> data, IOptions<FlashSalesOptions> options, ReservationWriter writer, IMeterFactory meters, ILogger<ReservationJournal> logger)
+    {
+        _writer = writer;
+        _logger = logger;
+        Folder = options.Value.JournalDirectory is { Length: > 0 } folder ? Path.GetFullPath(folder) : Path.Combine(data.Value.FullPath, "ledger");
+        meters.Create(SaleReconciler.MeterName).CreateObservableGauge("flashmall.flash_sales.journal.backlog", () => _pendingById.Count,
+            unit: "{reservation}", description: "Reservations answered (on disk in the embedded ledger's journal) and not yet written to the database.");
+    }
+
+    public string Folder { get; }
+
+    public string FilePath => Path.Combine(Folder, FileName);
+
+    /// <summary>Records on disk, not yet in the database.</summary>
+    public int Backlog => _pendingById.Count;
+
+    /// <summary>Units taken for reservations of the sale that the database does not hold yet (being appended, or waiting to be drained).</summary>
+    public int InFlight(Guid saleId) => _inFlightBySale.TryGetValue(saleId, out var units) ? Volatile.Read(ref units.Value) : 0;
+
+    /// <summary>Whether this reservation of this buyer is on disk and not yet in the database.</summary>
+    public bool IsPending(Guid reservationId, Guid userId) => _pendingById.TryGetValue(reservationId, out var pending) && pending.UserId == userId;
+
+    /// <summary>The sale's reservations on disk and not yet in the database (for a ledger rebuilding its counters).</summary>
+    public List<PendingReservation> PendingOf(Guid saleId) => [.. _pendingById.Values.Where(p => p.SaleId == saleId)];
+
+    /// <summary>
+    /// Recovery, once per process and before anything is appended or any sale's counters are
+    /// built: writes every record the file holds to the database (those already written are found
+    /// by id; refusals are recorded as released), then empties the file and starts appending. A
+    /// failed recovery (the database away) is tried again by the next caller.
+    /// </summary>
+    public Task RecoverAsync()
+    {
+        lock (_recovering)
+        {
+            if (_recovery is null || _recovery.IsFaulted || _recovery.IsCanceled)
+            {
+                _recovery = Task.Run(RecoverOnceAsync);
+            }
+            return _recovery;
+        }
+    }
+
+    private async Task RecoverOnceAsync()
+    {
+        var records = ReadAll();
+        var written = 0;
+        foreach (var chunk in records.Chunk(1000))
+        {
+            var results = await _writer.WriteNowAsync(chunk);
+            written += results.Count(r => r == WriteResult.Written);
+        }
+        if (records.Count > 0)
+        {
+            LogRecovered(_logger, records.Count, written);
+        }
+        Open();
+    }
+
+    /// <summary>Every whole record in the file; a torn or corrupt tail is where the log ends.</summary>
+    private List<PendingReservation> ReadAll()
+    {
+        var records = new List<PendingReservation>();
+        if (!File.Exists(FilePath))
+        {
+            return records;
+        }
+        var bytes = File.ReadAllBytes(FilePath);
+        var offset = 0;
+        while (offset + HeaderBytes <= bytes.Length)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset));
+            if (length <= 0 || length > MaxPayloadBytes || offset + HeaderBytes + length > bytes.Length)
+            {
+                break;
+            }
+            var payload = bytes.AsSpan(offset + HeaderBytes, length);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 4)) != Crc32.HashToUInt32(payload) || Decode(payload) is not { } record)
+            {
+                break;
+            }
+            records.Add(record);
+            offset += HeaderBytes + length;
+        }
+        if (offset < bytes.Length)
+        {
+            LogTornTail(_logger, bytes.Length - offset, records.Count);
+        }
+        return records;
+    }
+
+    /// <summary>
+    /// Empties the file (everything in it is in the database) and starts appending. Holds the file
+    /// exclusively: a second node on the same data folder fails to start instead of sharing it.
+    /// </summary>
+    private void Open()
+    {
+        Directory.CreateDirectory(Folder);
+        _file = new FileStream(FilePath, new FileStreamOptions
+        {
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            BufferSize = 0,
+            Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
+        });
+        _file.SetLength(0);
+        _file.Flush(flushToDisk: true);
+        DirectorySync.Flush(Folder);
+        _appender = new Thread(AppendLoop) { IsBackground = true, Name = "Reservation journal" };
+        _appender.Start();
+    }
+
+    /// <summary>Completes once the reservation is on disk; it then waits in memory for <see cref="TakeForDrain"/>.</summary>
+    public Task AppendAsync(PendingReservation reservation)
+    {
+        if (_broken is { } broken)
+        {
+            return Task.FromException(new ReservationStateUnknownException(broken));
+        }
+        var append = new Append(reservation);
+        _inFlightBySale.GetOrAdd(reservation.SaleId, _ => new StrongBox()).Add(reservation.Quantity);
+        if (!_appends.Writer.TryWrite(append))
+        {
+            _inFlightBySale[reservation.SaleId].Add(-reservation.Quantity);
+            return Task.FromException(new InvalidOperationException("The reservation journal is closed."));
+        }
+        return append.Durable.Task;
+    }
+
+    /// <summary>Waits until there is something to drain (or <paramref name="cancellationToken"/> fires).</summary>
+    public Task WaitForWorkAsync(CancellationToken cancellationToken) => _drainSignal.WaitAsync(cancellationToken);
+
+    /// <summary>Up to <paramref name="max"/> records, oldest first, still pending until <see cref="Drained"/> is called for them.</summary>
+    public List<PendingReservation> TakeForDrain(int max)
+    {
+        var batch = new List<PendingReservation>(Math.Min(max, _undrained.Count));
+        while (batch.Count < max && _undrained.TryPeek(out var next))
+        {
+            batch.Add(next);
+            _undrained.TryDequeue(out _);
+        }
+        return batch;
+    }
+
+    /// <summary>The database holds these now (or refused them for good): they leave the journal's memory.</summary>
+    public void Drained(List<PendingReservation> batch)
+    {
+        foreach (var pending in batch)
+        {
+            if (_pendingById.TryRemove(pending.Id, out _) && _inFlightBySale.TryGetValue(pending.SaleId, out var units))
+            {
+                units.Add(-pending.Quantity);
+            }
+        }
+        Interlocked.Add(ref _drained, batch.Count);
+    }
+
+    private void AppendLoop()
+    {
+        var group = new List<Append>(MaxGroup);
+        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        var reader = _appends.Reader;
+        while (true)
+        {
+            if (!reader.TryPeek(out _))
+            {
+                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    return;
+                }
+            }
+            while (group.Count < MaxGroup && reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
+            if (_broken is { } broken)
+            {
+                Fail(group, new ReservationStateUnknownException(broken));
+                group.Clear();
+                continue;
+            }
+            buffer.ResetWrittenCount();
+            foreach (var append in group)
+            {
+                Encode(append.Reservation, buffer);
+            }
+            var file = _file!;
+            var start = file.Position;
+            try
+            {
+                ResetIfDrained(file, ref start);
+                file.Write(buffer.WrittenSpan);
+            }
+            catch (Exception ex)
+            {
+                // Not written (or partly, which recovery would cut off as a torn tail): cut back to
+                // where it started so later records do not land after a torn one.
+                try
+                {
+                    file.SetLength(start);
+                    file.Position = start;
+                    file.Flush(flushToDisk: true);
+                    LogAppendFailed(_logger, ex, group.Count);
+                    Fail(group, new IOException("The reservation journal could not be written.", ex));
+                }
+                catch (Exception truncateFailed)
+                {
+                    _broken = truncateFailed;
+                    LogJournalBroken(_logger, truncateFailed);
+                    Fail(group, new ReservationStateUnknownException(ex));
+                }
+                group.Clear();
+                continue;
+            }
+            foreach (var append in group)
+            {
+                _pendingById[append.Reservation.Id] = append.Reservation;
+                _undrained.Enqueue(append.Reservation);
+            }
+            Interlocked.Add(ref _appended, group.Count);
+            foreach (var append in group)
+            {
+                append.Durable.TrySetResult();
+            }
+            group.Clear();
+            _drainSignal.Release();
+        }
+    }
+
+    /// <summary>Empties the file when every record appended has been drained and it has grown past <see cref="ResetAfterBytes"/>.</summary>
+    private void ResetIfDrained(FileStream file, ref long start)
+    {
+        if (start >= ResetAfterBytes && Interlocked.Read(ref _drained) == Interlocked.Read(ref _appended))
+        {
+            file.SetLength(0);
+            file.Position = 0;
+            file.Flush(flushToDisk: true);
+            start = 0;
+        }
+    }
+
+    private void Fail(List<Append> group, Exception failure)
+    {
+        foreach (var append in group)
+        {
+            if (_inFlightBySale.TryGetValue(append.Reservation.SaleId, out var units))
+            {
+                units.Add(-append.Reservation.Quantity);
+            }
+            append.Durable.TrySetException(failure);
+        }
+    }
+
+    private static void Encode(PendingReservation reservation, ArrayBufferWriter<byte> buffer)
+    {
+        var traceParent = reservation.TraceParent is { Length: > 0 and <= byte.MaxValue } tp ? tp : "";
+        var length = 1 + 16 * 3 + 4 + 4 + 8 + 1 + Encoding.ASCII.GetByteCount(traceParent);
+        var span = buffer.GetSpan(HeaderBytes + length);
+        var payload = span.Slice(HeaderBytes, length);
+        payload[0] = Version;
+        reservation.Id.TryWriteBytes(payload[1..]);
+        reservation.SaleId.TryWriteBytes(payload[17..]);
+        reservation.UserId.TryWriteBytes(payload[33..]);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[49..], reservation.Quantity);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[53..], reservation.PerUserLimit);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[57..], (reservation.AdmittedAt ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
+        payload[65] = (byte)traceParent.Length;
+        Encoding.ASCII.GetBytes(traceParent, payload[66..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span, length);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Crc32.HashToUInt32(payload));
+        buffer.Advance(HeaderBytes + length);
+    }
+
+    private static PendingReservation? Decode(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 66 || payload[0] != Version || payload.Length != 66 + payload[65])
+        {
+            return null;
+        }
+        var quantity = BinaryPrimitives.ReadInt32LittleEndian(payload[49..]);
+        var limit = BinaryPrimitives.ReadInt32LittleEndian(payload[53..]);
+        if (quantity <= 0 || limit <= 0)
+        {
+            return null;
+        }
+        return new PendingReservation(
+            new Guid(payload.Slice(1, 16)), new Guid(payload.Slice(17, 16)), new Guid(payload.Slice(33, 16)), quantity, limit,
+            AdmittedAt: DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(payload[57..])),
+            RecordRefusal: true,
+            TraceParent: payload[65] > 0 ? Encoding.ASCII.GetString(payload.Slice(66, payload[65])) : null);
+    }
+
+    public void Dispose()
+    {
+        _appends.Writer.TryComplete();
+        _appender?.Join(TimeSpan.FromSeconds(5));
+        _file?.Dispose();
+        _drainSignal.Dispose();
+    }
+
+    private sealed class Append(PendingReservation reservation)
+    {
+        public PendingReservation Reservation { get; } = reservation;
+
+        public TaskCompletionSource Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed class StrongBox
+    {
+        public int Value;
+
+        public void Add(int units) => Interlocked.Add(ref Value, units);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered {Records} reservations from the journal; {Written} of them were not yet in the database")]
+    private static partial void LogRecovered(ILogger logger, int records, int written);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The reservation journal ends in {Bytes} bytes that are not a whole record (a write cut off by a crash, never answered); {Records} records before them are recovered")]
+    private static partial void LogTornTail(ILogger logger, int bytes, int records);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Appending {Count} reservations to the journal failed; nothing of them was kept and their buyers were told to retry")]
+    private static partial void LogAppendFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The reservation journal could not be cut back after a failed write; the embedded ledger refuses purchases until the node is restarted")]
+    private static partial void LogJournalBroken(ILogger logger, Exception exception);
+}
