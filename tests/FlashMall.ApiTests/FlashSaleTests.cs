@@ -355,6 +355,49 @@ public sealed class FlashSaleRestartTests
         }
     }
 
+    /// <summary>
+    /// The embedded ledger holds at most <c>FlashSales:JournalMaxBacklog</c> answered reservations
+    /// not yet written to the database: past it a buyer gets 503 with <c>Retry-After</c> and holds
+    /// nothing, and every 202 becomes exactly one row. A limit of one makes a burst cross it.
+    /// </summary>
+    [Fact]
+    public async Task Past_the_journal_backlog_limit_a_purchase_is_refused_with_503_and_reserves_nothing()
+    {
+        var node = new FlashMallFactory();
+        await ((IAsyncLifetime)node).InitializeAsync();
+        node.Settings["FlashSales:Ledger"] = "InProcess";
+        node.Settings["FlashSales:JournalMaxBacklog"] = "1";
+        try
+        {
+            var sale = await node.LiveSaleAsync((await node.NewUserAsync("merchandiser")).Client, quantity: 100, perUserLimit: 1);
+            // Waves of buyers, each sent as the previous one is answered: the previous wave's
+            // reservations are then on disk and (for the drain's 50 ms of gathering) not yet written.
+            var answers = new List<HttpResponseMessage>();
+            for (var wave = 0; wave < 10 && !answers.Any(a => a.StatusCode == HttpStatusCode.ServiceUnavailable); wave++)
+            {
+                answers.AddRange(await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => PurchaseAsync(node, Guid.NewGuid(), sale, 1))));
+            }
+
+            var busy = answers.Where(a => a.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+            Assert.NotEmpty(busy);
+            foreach (var answer in busy)
+            {
+                Assert.Equal("service_unavailable", (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+                Assert.Equal("1", answer.Headers.RetryAfter?.ToString());
+            }
+            Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.ServiceUnavailable, $"unexpected {a.StatusCode}"));
+            var accepted = answers.Count(a => a.StatusCode == HttpStatusCode.Accepted);
+            var (rows, units, reserved) = await node.StoredAsync(sale);
+            Assert.Equal(accepted, rows);
+            Assert.Equal(accepted, units);
+            Assert.Equal(accepted, reserved);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task The_counters_of_a_sale_ended_over_an_hour_ago_are_dropped_from_memory()
     {

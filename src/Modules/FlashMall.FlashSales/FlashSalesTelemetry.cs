@@ -56,6 +56,7 @@ internal sealed class FlashSalesTelemetry
         ReserveOutcome.NotStarted => "not_started",
         ReserveOutcome.Ended => "ended",
         ReserveOutcome.Recovering => "recovering",
+        ReserveOutcome.Busy => "busy",
         _ => "other",
     };
 }

@@ -283,6 +283,10 @@ internal static partial class FlashSaleEndpoints
                 return Problems.Conflict(NotStarted, $"The sale starts at {sale.StartsAt:O}.");
             case ReserveOutcome.Ended:
                 return Problems.Conflict(Ended, "The sale has ended.");
+            case ReserveOutcome.Busy:
+                http.Response.Headers.RetryAfter = "1";
+                return Problems.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable,
+                    "The node is writing earlier reservations to the database; nothing was reserved. Retry in a second.");
             case ReserveOutcome.Recovering:
                 http.Response.Headers.RetryAfter = "1";
                 return Problems.Create(StatusCodes.Status503ServiceUnavailable, LedgerRecovering,

@@ -5,6 +5,7 @@ using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Observability;
 using FlashMall.Kernel.Persistence;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace FlashMall.FlashSales.Ledger;
 
@@ -18,7 +19,8 @@ namespace FlashMall.FlashSales.Ledger;
 /// the journal is written to the database first and the counters are rebuilt from it, so an
 /// answered reservation is never lost and never sold twice.
 /// </summary>
-internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationJournal journal, TimeProvider clock) : IStockLedger
+internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationJournal journal, TimeProvider clock, IOptions<FlashSalesOptions> options)
+    : IStockLedger
 {
     private readonly ConcurrentDictionary<Guid, Lazy<Task<SaleCounters>>> _sales = new();
 
@@ -116,6 +118,10 @@ internal sealed class InProcessLedger(IServiceScopeFactory scopes, ReservationJo
             if (buyer.Earlier(reservationId, quantity) is { } earlier)
             {
                 return earlier;
+            }
+            if (journal.Backlog >= options.Value.JournalMaxBacklog)
+            {
+                return ReserveOutcome.Busy;
             }
             if (buyer.Units + quantity > sale.PerUserLimit)
             {

@@ -27,6 +27,13 @@ internal sealed class FlashSalesOptions
     /// node's own: a second node on the same folder fails to start.
     /// </summary>
     public string? JournalDirectory { get; set; }
+
+    /// <summary>
+    /// Reservations the embedded ledger may hold answered but not yet written to the database;
+    /// past it, purchases get 503 with <c>Retry-After</c> until the drain catches up (about 250 bytes of memory each).
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int JournalMaxBacklog { get; set; } = 500_000;
 }
 
 [OptionsValidator]

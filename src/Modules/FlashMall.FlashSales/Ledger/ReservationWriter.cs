@@ -25,7 +25,11 @@ internal sealed record PendingReservation(
     Guid Id, Guid SaleId, Guid UserId, int Quantity, int PerUserLimit, DateTimeOffset? AdmittedAt = null, bool RecordRefusal = false,
     string? TraceParent = null)
 {
-    public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource<WriteResult>? _done;
+
+    /// <summary>The answer of the writer's queue; made on first use (the journal's records, held by the hundred thousand during a rush, never need one).</summary>
+    public TaskCompletionSource<WriteResult> Done =>
+        _done ?? Interlocked.CompareExchange(ref _done, new(TaskCreationOptions.RunContinuationsAsynchronously), null) ?? _done;
 }
 
 internal enum WriteResult

@@ -21,6 +21,8 @@ internal enum ReserveOutcome
     Ended,
     /// <summary>The ledger is being rebuilt from the database (Redis lost the sale's keys): admission is paused.</summary>
     Recovering,
+    /// <summary>The embedded ledger holds as many answered reservations not yet in the database as it may: nothing reserved, retry.</summary>
+    Busy,
 }
 
 /// <summary>A sale's units as the ledger counts them.</summary>

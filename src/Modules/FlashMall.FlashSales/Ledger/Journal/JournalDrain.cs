@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,10 @@ namespace FlashMall.FlashSales.Ledger.Journal;
 /// good (stock, per-buyer limit, idempotency). A refusal — the database disagreeing with the
 /// counters, which only a bug or a hand-edited database makes — is recorded as released with
 /// reason <c>gate_false_positive</c> and its units go back to the counters. A failed batch is
-/// tried again a second later; meanwhile the records stay on disk and in memory.
+/// tried again a second later; meanwhile the records stay on disk and in memory. After each batch
+/// it pauses as long as the batch took, so during a rush it holds a core (and SQLite's one writer)
+/// at most half the time: the buyers' requests come first, and the backlog waits on disk (bounded
+/// by <c>FlashSales:JournalMaxBacklog</c>).
 /// <para>Starting it recovers the journal first, so the node takes no purchase before that is done.</para>
 /// </summary>
 internal sealed partial class JournalDrain(ReservationJournal journal, ReservationWriter writer, InProcessLedger ledger, ILogger<JournalDrain> logger)
@@ -85,8 +89,12 @@ internal sealed partial class JournalDrain(ReservationJournal journal, Reservati
             }
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 WriteAsync(batch).GetAwaiter().GetResult();
                 failed = null;
+                // At most half of the time (and of SQLite's one writer) during a rush: the buyers'
+                // requests and the other writers get the rest; the backlog waits on disk.
+                stoppingToken.WaitHandle.WaitOne(Stopwatch.GetElapsedTime(started));
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

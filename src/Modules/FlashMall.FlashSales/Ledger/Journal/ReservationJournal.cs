@@ -48,11 +48,13 @@ internal sealed partial class ReservationJournal : IDisposable
     private Task? _recovery;
     private readonly Channel<Append> _appends = Channel.CreateUnbounded<Append>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentQueue<PendingReservation> _undrained = new();
-    private readonly ConcurrentDictionary<Guid, PendingReservation> _pendingById = new();
+    /// <summary>Guarded by locking it: one add per appended group, one remove per drained batch (no node object per record for the GC to trace).</summary>
+    private readonly Dictionary<Guid, PendingReservation> _pendingById = [];
     private readonly ConcurrentDictionary<Guid, StrongBox> _inFlightBySale = new();
     private readonly SemaphoreSlim _drainSignal = new(0);
     private FileStream? _file;
     private Thread? _appender;
+    private int _backlog;
     private long _appended;
     private long _drained;
     private volatile Exception? _broken;
@@ -63,7 +65,7 @@ internal sealed partial class ReservationJournal : IDisposable
         _writer = writer;
         _logger = logger;
         Folder = options.Value.JournalDirectory is { Length: > 0 } folder ? Path.GetFullPath(folder) : Path.Combine(data.Value.FullPath, "ledger");
-        meters.Create(SaleReconciler.MeterName).CreateObservableGauge("flashmall.flash_sales.journal.backlog", () => _pendingById.Count,
+        meters.Create(SaleReconciler.MeterName).CreateObservableGauge("flashmall.flash_sales.journal.backlog", () => Backlog,
             unit: "{reservation}", description: "Reservations answered (on disk in the embedded ledger's journal) and not yet written to the database.");
     }
 
@@ -72,16 +74,28 @@ internal sealed partial class ReservationJournal : IDisposable
     public string FilePath => Path.Combine(Folder, FileName);
 
     /// <summary>Records on disk, not yet in the database.</summary>
-    public int Backlog => _pendingById.Count;
+    public int Backlog => Volatile.Read(ref _backlog);
 
     /// <summary>Units taken for reservations of the sale that the database does not hold yet (being appended, or waiting to be drained).</summary>
     public int InFlight(Guid saleId) => _inFlightBySale.TryGetValue(saleId, out var units) ? Volatile.Read(ref units.Value) : 0;
 
     /// <summary>Whether this reservation of this buyer is on disk and not yet in the database.</summary>
-    public bool IsPending(Guid reservationId, Guid userId) => _pendingById.TryGetValue(reservationId, out var pending) && pending.UserId == userId;
+    public bool IsPending(Guid reservationId, Guid userId)
+    {
+        lock (_pendingById)
+        {
+            return _pendingById.TryGetValue(reservationId, out var pending) && pending.UserId == userId;
+        }
+    }
 
     /// <summary>The sale's reservations on disk and not yet in the database (for a ledger rebuilding its counters).</summary>
-    public List<PendingReservation> PendingOf(Guid saleId) => [.. _pendingById.Values.Where(p => p.SaleId == saleId)];
+    public List<PendingReservation> PendingOf(Guid saleId)
+    {
+        lock (_pendingById)
+        {
+            return [.. _pendingById.Values.Where(p => p.SaleId == saleId)];
+        }
+    }
 
     /// <summary>
     /// Recovery, once per process and before anything is appended or any sale's counters are
@@ -206,12 +220,16 @@ internal sealed partial class ReservationJournal : IDisposable
     /// <summary>The database holds these now (or refused them for good): they leave the journal's memory.</summary>
     public void Drained(List<PendingReservation> batch)
     {
-        foreach (var pending in batch)
+        lock (_pendingById)
         {
-            if (_pendingById.TryRemove(pending.Id, out _) && _inFlightBySale.TryGetValue(pending.SaleId, out var units))
+            foreach (var pending in batch)
             {
-                units.Add(-pending.Quantity);
+                if (_pendingById.Remove(pending.Id) && _inFlightBySale.TryGetValue(pending.SaleId, out var units))
+                {
+                    units.Add(-pending.Quantity);
+                }
             }
+            Volatile.Write(ref _backlog, _pendingById.Count);
         }
         Interlocked.Add(ref _drained, batch.Count);
     }
@@ -273,9 +291,16 @@ internal sealed partial class ReservationJournal : IDisposable
                 group.Clear();
                 continue;
             }
+            lock (_pendingById)
+            {
+                foreach (var append in group)
+                {
+                    _pendingById[append.Reservation.Id] = append.Reservation;
+                }
+                Volatile.Write(ref _backlog, _pendingById.Count);
+            }
             foreach (var append in group)
             {
-                _pendingById[append.Reservation.Id] = append.Reservation;
                 _undrained.Enqueue(append.Reservation);
             }
             Interlocked.Add(ref _appended, group.Count);
