@@ -266,14 +266,15 @@ public sealed class RedisLedgerTests
             await redis.HashIncrementAsync(Keys(node, sale).Meta, "stock", 3);
             await Task.Delay(1_100); // the in-process sold-out flag lapses
 
-            var late = new List<(Guid Buyer, string ReservationId)>();
-            for (var i = 0; i < 3; i++)
+            // Three buyers at once, so all three are admitted before the stream's reader writes the
+            // first (whose refusal starts the rebuild that would pause the others' admission).
+            var late = (await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
             {
                 var buyerId = Guid.NewGuid();
                 using var buyer = node.Buyer(buyerId);
                 var answer = await (await buyer.PurchaseAsync(sale)).JsonAsync(HttpStatusCode.Accepted);
-                late.Add((buyerId, answer.GetProperty("reservationId").GetString()!));
-            }
+                return (Buyer: buyerId, ReservationId: answer.GetProperty("reservationId").GetString()!);
+            }))).ToList();
 
             Assert.Equal((8, 8, 5), await node.StoredAsync(sale));
             foreach (var (buyerId, reservationId) in late)

@@ -4,6 +4,7 @@ using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using FlashMall.Kernel.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -94,12 +95,18 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
         return [.. batch.Select(p => byId[p.Id])];
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// On a thread of its own, waiting synchronously: SQLite works synchronously, and a batch on a
+    /// thread-pool thread would hold back the requests queued behind it.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => DedicatedThread.Start("Reservation writer", Run, stoppingToken);
+
+    private void Run(CancellationToken stoppingToken)
     {
         var batch = new List<PendingReservation>(MaxBatch);
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            while (_queue.Reader.WaitToReadAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
             {
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
                 {
@@ -110,22 +117,16 @@ internal sealed partial class ReservationWriter(IServiceScopeFactory scopes, Tim
                 {
                     // The same reservation twice in one batch (a rebuild's drain and the stream's
                     // reader both handed it in): written once, both told the same.
-                    var distinct = batch.DistinctBy(p => p.Id).ToList();
-                    var results = await WriteBatchAsync(distinct);
-                    var byId = new Dictionary<Guid, WriteResult>(distinct.Count);
-                    for (var i = 0; i < distinct.Count; i++)
+                    var results = WriteNowAsync(batch).GetAwaiter().GetResult();
+                    for (var i = 0; i < batch.Count; i++)
                     {
-                        byId[distinct[i].Id] = results[i];
-                    }
-                    foreach (var pending in batch)
-                    {
-                        pending.Done.TrySetResult(byId[pending.Id]);
+                        batch[i].Done.TrySetResult(results[i]);
                     }
                 }
                 catch (Exception ex)
                 {
                     LogBatchFailed(logger, ex, batch.Count);
-                    await ResolveAfterFailureAsync(batch, ex);
+                    ResolveAfterFailureAsync(batch, ex).GetAwaiter().GetResult();
                 }
                 batch.Clear();
             }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
 using FlashMall.Contracts.FlashSales;
+using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Observability;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Ordering.Domain;
@@ -26,7 +27,10 @@ internal sealed partial class ReservationOrderWorker(
 {
     public const int BatchSize = 100;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>On a thread of its own (<see cref="DedicatedThread"/>): SQLite's writes would block a thread-pool thread.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => DedicatedThread.Start("Reservation order worker", Run, stoppingToken);
+
+    private void Run(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -34,7 +38,7 @@ internal sealed partial class ReservationOrderWorker(
             var started = clock.GetTimestamp();
             try
             {
-                full = await OrderBatchAsync(stoppingToken) == BatchSize;
+                full = OrderBatchAsync(stoppingToken).GetAwaiter().GetResult() == BatchSize;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -44,7 +48,7 @@ internal sealed partial class ReservationOrderWorker(
             // is followed by a pause as long as it took, so purchases (the core path) are never
             // starved by their own orders; the orders catch up when the rush ends.
             var pause = full ? clock.GetElapsedTime(started) : options.Value.ReservationPollInterval;
-            await Task.Delay(pause, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Task.Delay(pause, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FlashMall.Kernel.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -56,24 +57,7 @@ internal sealed partial class JournalDrain(ReservationJournal journal, Reservati
     /// On a thread of its own: SQLite works synchronously, and a batch of a thousand rows on a
     /// thread-pool thread would hold back the requests queued behind it.
     /// </summary>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Run(stoppingToken);
-                done.TrySetResult();
-            }
-            catch (Exception ex)
-            {
-                done.TrySetException(ex);
-            }
-        }) { IsBackground = true, Name = "Reservation journal drain" };
-        thread.Start();
-        return done.Task;
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => DedicatedThread.Start("Reservation journal drain", Run, stoppingToken);
 
     private void Run(CancellationToken stoppingToken)
     {
