@@ -398,6 +398,51 @@ public sealed class FlashSaleRestartTests
         }
     }
 
+    /// <summary>
+    /// The embedded ledger's journal is one selling node's: a second node that sells refuses to
+    /// start on the same journal folder, naming the fix; a node that does not sell (noncore) never
+    /// opens it and starts beside the one that does.
+    /// </summary>
+    [Fact]
+    public async Task A_second_selling_node_on_the_same_journal_does_not_start_and_a_noncore_node_does()
+    {
+        var first = new FlashMallFactory();
+        await ((IAsyncLifetime)first).InitializeAsync();
+        first.Settings["FlashSales:Ledger"] = "InProcess";
+        var journal = first.Settings["FlashSales:JournalDirectory"]!;
+        var second = new SecondNodeFactory(first);
+        var noncore = new SecondNodeFactory(first);
+        try
+        {
+            await (await first.CreateClient().GetAsync("/health/ready")).EnsureStatusAsync(HttpStatusCode.OK);
+
+            await ((IAsyncLifetime)second).InitializeAsync();
+            second.Settings["FlashSales:Ledger"] = "InProcess";
+            second.Settings["FlashSales:JournalDirectory"] = journal;
+            Assert.ThrowsAny<Exception>(() => second.CreateClient());
+            Assert.True(second.Logs.Lines.Any(l => l.Contains("is held by another process", StringComparison.Ordinal)), second.Logs.All);
+
+            await ((IAsyncLifetime)noncore).InitializeAsync();
+            noncore.Settings["FlashSales:Ledger"] = "InProcess";
+            noncore.Settings["FlashSales:JournalDirectory"] = journal;
+            noncore.Settings["role"] = "noncore";
+            await (await noncore.CreateClient().GetAsync("/health/ready")).EnsureStatusAsync(HttpStatusCode.OK);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)noncore).DisposeAsync();
+            try
+            {
+                await ((IAsyncLifetime)second).DisposeAsync();
+            }
+            catch (Exception)
+            {
+                // It never started.
+            }
+            await ((IAsyncLifetime)first).DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task The_counters_of_a_sale_ended_over_an_hour_ago_are_dropped_from_memory()
     {

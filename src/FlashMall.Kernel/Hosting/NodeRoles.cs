@@ -10,4 +10,8 @@ public static class NodeRoles
     /// <summary>Relays, consumers and the scheduler run on <c>all</c> and <c>worker</c> nodes; <c>core</c> and <c>noncore</c> only write.</summary>
     public static bool RunsBackgroundWork(IConfiguration configuration) =>
         (configuration["role"] ?? "all") is "all" or "worker";
+
+    /// <summary>Core traffic (purchases among it) is served on <c>all</c> and <c>core</c> nodes.</summary>
+    public static bool ServesCore(IConfiguration configuration) =>
+        (configuration["role"] ?? "all") is "all" or "core";
 }

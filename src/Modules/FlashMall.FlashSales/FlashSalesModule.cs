@@ -55,11 +55,15 @@ public static class FlashSalesModule
         }
         else
         {
-            // The node's own journal: written behind on every role (a core node sells on it too).
-            builder.Services.AddSingleton<ReservationJournal>();
+            // The node's own journal, on the nodes that sell (all, core); written behind by the node itself.
+            var sells = NodeRoles.ServesCore(builder.Configuration);
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ReservationJournal>(sp, sells));
             builder.Services.AddSingleton<InProcessLedger>();
             builder.Services.AddSingleton<IStockLedger>(sp => sp.GetRequiredService<InProcessLedger>());
-            builder.Services.AddHostedService<JournalDrain>();
+            if (sells)
+            {
+                builder.Services.AddHostedService<JournalDrain>();
+            }
         }
         builder.Services.AddScheduledJob<WarmUpcomingSalesJob>(WarmUpcomingSalesJob.Name,
             "Loads sales that are live or start within 10 minutes into the stock ledger.", JobSchedule.Every(TimeSpan.FromMinutes(1)));

@@ -42,6 +42,7 @@ internal sealed partial class ReservationJournal : IDisposable
     /// <summary>The file is emptied when fully drained and at least this long (and at start).</summary>
     private const long ResetAfterBytes = 4 * 1024 * 1024;
 
+    private readonly bool _sells;
     private readonly ReservationWriter _writer;
     private readonly ILogger<ReservationJournal> _logger;
     private readonly Lock _recovering = new();
@@ -59,9 +60,16 @@ internal sealed partial class ReservationJournal : IDisposable
     private long _drained;
     private volatile Exception? _broken;
 
+    /// <remarks>
+    /// <paramref name="sells"/>: whether this node takes purchases (role <c>all</c> or <c>core</c>).
+    /// A node that does not never opens the journal: it reads the database only, and does not
+    /// contend for the file with the node that sells.
+    /// </remarks>
     public ReservationJournal(
-        IOptions<DataOptions> data, IOptions<FlashSalesOptions> options, ReservationWriter writer, IMeterFactory meters, ILogger<ReservationJournal> logger)
+        bool sells, IOptions<DataOptions> data, IOptions<FlashSalesOptions> options, ReservationWriter writer, IMeterFactory meters,
+        ILogger<ReservationJournal> logger)
     {
+        _sells = sells;
         _writer = writer;
         _logger = logger;
         Folder = options.Value.JournalDirectory is { Length: > 0 } folder ? Path.GetFullPath(folder) : Path.Combine(data.Value.FullPath, "ledger");
@@ -109,7 +117,7 @@ internal sealed partial class ReservationJournal : IDisposable
         {
             if (_recovery is null || _recovery.IsFaulted || _recovery.IsCanceled)
             {
-                _recovery = Task.Run(RecoverOnceAsync);
+                _recovery = _sells ? Task.Run(RecoverOnceAsync) : Task.CompletedTask;
             }
             return _recovery;
         }
@@ -117,7 +125,8 @@ internal sealed partial class ReservationJournal : IDisposable
 
     private async Task RecoverOnceAsync()
     {
-        var records = ReadAll();
+        var file = _file ??= OpenExclusively();
+        var records = ReadAll(file);
         var written = 0;
         foreach (var chunk in records.Chunk(1000))
         {
@@ -128,18 +137,16 @@ internal sealed partial class ReservationJournal : IDisposable
         {
             LogRecovered(_logger, records.Count, written);
         }
-        Open();
+        StartAppending(file);
     }
 
     /// <summary>Every whole record in the file; a torn or corrupt tail is where the log ends.</summary>
-    private List<PendingReservation> ReadAll()
+    private List<PendingReservation> ReadAll(FileStream file)
     {
         var records = new List<PendingReservation>();
-        if (!File.Exists(FilePath))
-        {
-            return records;
-        }
-        var bytes = File.ReadAllBytes(FilePath);
+        var bytes = new byte[file.Length];
+        file.Position = 0;
+        file.ReadExactly(bytes);
         var offset = 0;
         while (offset + HeaderBytes <= bytes.Length)
         {
@@ -164,23 +171,41 @@ internal sealed partial class ReservationJournal : IDisposable
     }
 
     /// <summary>
-    /// Empties the file (everything in it is in the database) and starts appending. Holds the file
-    /// exclusively: a second node on the same data folder fails to start instead of sharing it.
+    /// Opens the journal, held exclusively: a second selling node on the same folder fails to
+    /// start (with what to do) instead of sharing it. The folder is flushed, so a file just
+    /// created survives a power cut.
     /// </summary>
-    private void Open()
+    private FileStream OpenExclusively()
     {
         Directory.CreateDirectory(Folder);
-        _file = new FileStream(FilePath, new FileStreamOptions
+        FileStream file;
+        try
         {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            BufferSize = 0,
-            Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
-        });
-        _file.SetLength(0);
-        _file.Flush(flushToDisk: true);
+            file = new FileStream(FilePath, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                BufferSize = 0,
+                Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
+            });
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException(
+                $"The embedded ledger's journal {FilePath} is held by another process. The embedded ledger sells on one node: give each " +
+                "node that sells its own FlashSales:JournalDirectory (and its own database), or sell through the Redis ledger (ConnectionStrings:Redis).", ex);
+        }
         DirectorySync.Flush(Folder);
+        return file;
+    }
+
+    /// <summary>Empties the file (everything in it is in the database now) and starts the appending thread.</summary>
+    private void StartAppending(FileStream file)
+    {
+        file.SetLength(0);
+        file.Position = 0;
+        file.Flush(flushToDisk: true);
         _appender = new Thread(AppendLoop) { IsBackground = true, Name = "Reservation journal" };
         _appender.Start();
     }
@@ -188,6 +213,10 @@ internal sealed partial class ReservationJournal : IDisposable
     /// <summary>Completes once the reservation is on disk; it then waits in memory for <see cref="TakeForDrain"/>.</summary>
     public Task AppendAsync(PendingReservation reservation)
     {
+        if (!_sells)
+        {
+            return Task.FromException(new InvalidOperationException("This node's role does not sell: it has no journal."));
+        }
         if (_broken is { } broken)
         {
             return Task.FromException(new ReservationStateUnknownException(broken));
