@@ -13,6 +13,9 @@
 # Everything shares this machine's cores (and the two wrk processes take some): compare the
 # ratios of one run, not absolute figures across machines. Progress on stderr, report on stdout.
 # SHED_SETTINGS="--LoadShedding:NonCoreMaxConcurrent=2 …" overrides the limits of the "on" server.
+# A third pass measures the same loads on two nodes on this one box (docs/OPERATIONS.md, "Core and
+# non-core clusters"): a `--role core` node for the core load and a `--role noncore` node, started
+# under `nice -n 19` (systemd: Nice=19 / CPUWeight), for the flood, sharing the SQLite database.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +45,7 @@ for tool in dotnet wrk curl; do command -v "$tool" >/dev/null 2>&1 || die "$tool
 
 TMP="$(mktemp -d -t flashmall-shed.XXXXXX)"
 SERVER_PID=""
+NONCORE_PID=""
 FLOOD_PID=""
 stop_process() { # pid: TERM, up to 10 s, then KILL
   local pid="$1" i
@@ -55,6 +59,7 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   stop_process "$FLOOD_PID"
+  stop_process "$NONCORE_PID"
   stop_process "$SERVER_PID"
   rm -rf "$TMP"
   exit "$status"
@@ -72,23 +77,43 @@ fi
 port_listening() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() { local p; for _ in $(seq 200); do p=$((20000 + RANDOM % 12000)); port_listening "$p" || { echo "$p"; return; }; done; die "no free port"; }
 
-start_server() { # shedding(true|false)
+wait_ready() { # pid url log
+  for ((i = 0; i < READY_SECONDS * 4; i++)); do
+    kill -0 "$1" 2>/dev/null || { tail -n 20 "$3" >&2; die "server exited during start-up"; }
+    curl -fsS --max-time 1 -o /dev/null "$2/health/ready" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  die "$2 was not ready after ${READY_SECONDS}s"
+}
+
+start_server() { # shedding(true|false|split)
   local port; port="$(pick_port)"
   SERVER="http://127.0.0.1:$port"
+  FLOOD_SERVER="$SERVER"
+  local role=()
+  [[ "$1" == split ]] && role=(--role core --Search:Directory="$TMP/data-$1/search-core")
   ASPNETCORE_ENVIRONMENT=Production dotnet "$SERVER_DLL" --urls "$SERVER" --Data:Directory="$TMP/data-$1" \
-    --Demo:Seed=true --RateLimiting:Enabled=false --LoadShedding:Enabled="$1" --Logging:LogLevel:Default=Warning \
+    --Demo:Seed=true --RateLimiting:Enabled=false --LoadShedding:Enabled="$([[ "$1" == false ]] && echo false || echo true)" \
+    --Logging:LogLevel:Default=Warning "${role[@]}" \
     $([[ "$1" == true ]] && echo "${SHED_SETTINGS:-}") \
     >"$TMP/server-$1.log" 2>&1 &
   SERVER_PID=$!
-  for ((i = 0; i < READY_SECONDS * 4; i++)); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$TMP/server-$1.log" >&2; die "server exited during start-up"; }
-    curl -fsS --max-time 1 -o /dev/null "$SERVER/health/ready" 2>/dev/null && break
-    sleep 0.25
-  done
-  PRODUCT_ID="$(curl -fsS --max-time 10 "$SERVER/api/products?pageSize=1" | grep -o '"id":"[^"]*"' | head -n 1 | cut -d'"' -f4)"
+  wait_ready "$SERVER_PID" "$SERVER" "$TMP/server-$1.log"
+  if [[ "$1" == split ]]; then
+    # The non-core node: same database, its own search index, the lowest CPU priority.
+    port="$(pick_port)"
+    FLOOD_SERVER="http://127.0.0.1:$port"
+    ASPNETCORE_ENVIRONMENT=Production nice -n 19 dotnet "$SERVER_DLL" --urls "$FLOOD_SERVER" --Data:Directory="$TMP/data-$1" \
+      --Demo:Seed=true --RateLimiting:Enabled=false --Logging:LogLevel:Default=Warning --role noncore \
+      --Search:Directory="$TMP/data-$1/search-noncore" >"$TMP/server-$1-noncore.log" 2>&1 &
+    NONCORE_PID=$!
+    wait_ready "$NONCORE_PID" "$FLOOD_SERVER" "$TMP/server-$1-noncore.log"
+  fi
+  PRODUCT_ID="$(curl -fsS --max-time 10 "$FLOOD_SERVER/api/products?pageSize=1" | grep -o '"id":"[^"]*"' | head -n 1 | cut -d'"' -f4)"
   [[ -n "$PRODUCT_ID" ]] || die "no demo product"
   PRODUCT_URL="$SERVER/api/products/$PRODUCT_ID"
-  [[ "$(curl -s -o /dev/null -w '%{http_code}' "$SERVER/api/search?q=phone")" == 200 ]] || die "search does not answer 200"
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' "$PRODUCT_URL")" == 200 ]] || die "product detail does not answer 200"
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' "$FLOOD_SERVER/api/search?q=phone")" == 200 ]] || die "search does not answer 200"
 }
 
 # wrk's p99 in ms, req/s, and non-2xx count from a --latency report.
@@ -102,17 +127,17 @@ core_run() { # out
   wrk -t1 -c"$CORE_CONNECTIONS" -d"$DURATION" --latency "$PRODUCT_URL" >"$1"
 }
 flood_start() { # out
-  wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$(( ${DURATION%s} + 4 ))s" -s bench/lua/search-random.lua "$SERVER" >"$1" &
+  wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$(( ${DURATION%s} + 4 ))s" -s bench/lua/search-random.lua "$FLOOD_SERVER" >"$1" &
   FLOOD_PID=$!
   sleep 2 # the flood reaches its plateau before the core is measured
 }
 
 declare -A P99 RPS
-for shedding in false true; do
+for shedding in false true split; do
   start_server "$shedding"
   log "shedding=$shedding: warm-up"
   wrk -t1 -c"$CORE_CONNECTIONS" -d"$WARMUP" "$PRODUCT_URL" >/dev/null
-  wrk -t1 -c64 -d"$WARMUP" -s bench/lua/search-random.lua "$SERVER" >/dev/null
+  wrk -t1 -c64 -d"$WARMUP" -s bench/lua/search-random.lua "$FLOOD_SERVER" >/dev/null
   log "shedding=$shedding: core alone"
   core_run "$TMP/idle-$shedding.txt"
   log "shedding=$shedding: core beside the non-core flood"
@@ -124,6 +149,7 @@ for shedding in false true; do
   if [[ "$shedding" == true ]]; then
     curl -s -i "$SERVER/api/search?q=x" >/dev/null # (node idle again: answers 200)
   fi
+  stop_process "$NONCORE_PID"; NONCORE_PID=""
   stop_process "$SERVER_PID"; SERVER_PID=""
 done
 
@@ -134,8 +160,12 @@ echo "Command: \`${SHED_SETTINGS:+SHED_SETTINGS=\"$SHED_SETTINGS\" }$COMMAND\` (
 echo
 echo "| phase | core p50 (ms) | core p99 (ms) | core req/s | × idle p99 | flood answers | of which non-2xx (503) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for shedding in false true; do
-  label=$([[ "$shedding" == true ]] && echo "shedding on${SHED_SETTINGS:+ (SHED_SETTINGS)}" || echo "shedding off")
+for shedding in false true split; do
+  case "$shedding" in
+    true) label="shedding on${SHED_SETTINGS:+ (SHED_SETTINGS)}" ;;
+    false) label="shedding off" ;;
+    split) label="two nodes: core + noncore at nice 19 (default limits)" ;;
+  esac
   idle="$(p99_ms "$TMP/idle-$shedding.txt")"
   loaded="$(p99_ms "$TMP/loaded-$shedding.txt")"
   echo "| idle, $label | $(p50_ms "$TMP/idle-$shedding.txt") | $idle | $(rps "$TMP/idle-$shedding.txt") | 1.00 | – | – |"
@@ -143,3 +173,4 @@ for shedding in false true; do
 done
 echo
 echo "Core p99 with shedding on vs idle (same server): $(awk -v a="$(p99_ms "$TMP/loaded-true.txt")" -v b="$idle_on" 'BEGIN { printf "%.2f×", a / b }') (goal ≤ 2×)."
+echo "Core p99 on the core node of two (non-core flooding the noncore node at nice 19) vs its idle: $(awk -v a="$(p99_ms "$TMP/loaded-split.txt")" -v b="$(p99_ms "$TMP/idle-split.txt")" 'BEGIN { printf "%.2f×", a / b }')."
