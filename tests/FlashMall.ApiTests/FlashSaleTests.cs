@@ -443,6 +443,53 @@ public sealed class FlashSaleRestartTests
         }
     }
 
+    /// <summary>
+    /// The journal does not grow with the traffic: with 4 KB segments, 200 purchases fill several,
+    /// and once their rows are written only the segment being appended to is left. A restart on
+    /// the same journal recovers it without writing anything twice.
+    /// </summary>
+    [Fact]
+    public async Task Journal_segments_are_deleted_once_written_and_a_restart_writes_nothing_twice()
+    {
+        var first = new FlashMallFactory();
+        await ((IAsyncLifetime)first).InitializeAsync();
+        first.Settings["FlashSales:Ledger"] = "InProcess";
+        first.Settings["FlashSales:JournalSegmentBytes"] = "4096";
+        var journal = first.Settings["FlashSales:JournalDirectory"]!;
+        SecondNodeFactory? restarted = null;
+        try
+        {
+            var sale = await first.LiveSaleAsync((await first.NewUserAsync("merchandiser")).Client, quantity: 300, perUserLimit: 1);
+            for (var wave = 0; wave < 10; wave++)
+            {
+                var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PurchaseAsync(first, Guid.NewGuid(), sale, 1)));
+                Assert.All(answers, a => Assert.Equal(HttpStatusCode.Accepted, a.StatusCode));
+            }
+            Assert.Equal((200, 200, 200), await first.StoredAsync(sale));
+            var segments = Directory.GetFiles(journal, "reservations-*.journal");
+            Assert.Single(segments);
+            Assert.True(long.Parse(Path.GetFileName(segments[0])["reservations-".Length..^".journal".Length], System.Globalization.CultureInfo.InvariantCulture) > 2,
+                $"200 purchases in 4 KB segments should have filled several: {segments[0]}");
+
+            await first.DisposeAsync(); // the node stops; its store and journal stay
+            restarted = new SecondNodeFactory(first);
+            await ((IAsyncLifetime)restarted).InitializeAsync();
+            restarted.Settings["FlashSales:Ledger"] = "InProcess";
+            restarted.Settings["FlashSales:JournalDirectory"] = journal;
+            var again = await PurchaseAsync(restarted, Guid.NewGuid(), sale, 1);
+            Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+            Assert.Equal((201, 201, 201), await restarted.StoredAsync(sale));
+        }
+        finally
+        {
+            if (restarted is not null)
+            {
+                await ((IAsyncLifetime)restarted).DisposeAsync();
+            }
+            await ((IAsyncLifetime)first).DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task The_counters_of_a_sale_ended_over_an_hour_ago_are_dropped_from_memory()
     {

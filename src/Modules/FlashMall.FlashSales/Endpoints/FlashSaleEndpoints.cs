@@ -315,14 +315,24 @@ internal static partial class FlashSaleEndpoints
         {
             return Problems.NotFound("reservation");
         }
-        if (await db.Reservations.AsNoTracking().SingleOrDefaultAsync(r => r.Id == reservationId && r.UserId == buyer, cancellationToken) is { } reservation)
+        if (await RowAsync(db, reservationId, buyer, cancellationToken) is { } reservation)
         {
-            return TypedResults.Ok(new ReservationView(reservation.Id.ToString(), reservation.Status, reservation.OrderId?.ToString()));
+            return TypedResults.Ok(reservation);
         }
-        return await ledger.IsAdmittedAsync(reservationId, buyer, cancellationToken)
-            ? TypedResults.Ok(new ReservationView(reservationId.ToString(), ReservationStatus.Reserved, null))
+        if (await ledger.IsAdmittedAsync(reservationId, buyer, cancellationToken))
+        {
+            return TypedResults.Ok(new ReservationView(reservationId.ToString(), ReservationStatus.Reserved, null));
+        }
+        // Written (and no longer waiting in the ledger) between the two looks: the row is there now.
+        return await RowAsync(db, reservationId, buyer, cancellationToken) is { } written
+            ? TypedResults.Ok(written)
             : Problems.NotFound("reservation");
     }
+
+    private static async Task<ReservationView?> RowAsync(FlashSalesDbContext db, Guid reservationId, Guid buyer, CancellationToken cancellationToken) =>
+        await db.Reservations.AsNoTracking().SingleOrDefaultAsync(r => r.Id == reservationId && r.UserId == buyer, cancellationToken) is { } row
+            ? new ReservationView(row.Id.ToString(), row.Status, row.OrderId?.ToString())
+            : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Flash sale {SaleId} created: SKU {SkuId}, {Quantity} units, starts {StartsAt}")]
     private static partial void LogCreated(ILogger logger, Guid saleId, Guid skuId, int quantity, DateTimeOffset startsAt);

@@ -34,6 +34,10 @@ internal sealed class FlashSalesOptions
     /// </summary>
     [Range(1, 10_000_000)]
     public int JournalMaxBacklog { get; set; } = 500_000;
+
+    /// <summary>The journal starts a new segment past this size; a segment is deleted once all its records are in the database.</summary>
+    [Range(4_096, 1L << 30)]
+    public long JournalSegmentBytes { get; set; } = 4 * 1024 * 1024;
 }
 
 [OptionsValidator]

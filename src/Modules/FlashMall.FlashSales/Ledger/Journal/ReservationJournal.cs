@@ -12,8 +12,8 @@ using Microsoft.Extensions.Options;
 namespace FlashMall.FlashSales.Ledger.Journal;
 
 /// <summary>
-/// The embedded ledger's write-ahead log: an append-only file of admitted reservations under
-/// <c>{Data:Directory}/ledger/</c> (<c>FlashSales:JournalDirectory</c>). A purchase is answered once its record is on disk; the
+/// The embedded ledger's write-ahead log: append-only segment files of admitted reservations
+/// under <c>{Data:Directory}/ledger/</c> (<c>FlashSales:JournalDirectory</c>). A purchase is answered once its record is on disk; the
 /// database rows are written behind by <see cref="JournalDrain"/>, in large batches, as the Redis
 /// ledger's stream is. Group commit: one thread appends whatever arrived while the previous write
 /// was on its way to the disk, in one <c>write</c> on a file opened with <c>O_SYNC</c>, so a burst
@@ -22,8 +22,11 @@ namespace FlashMall.FlashSales.Ledger.Journal;
 /// Each record is <c>[u32 length][u32 CRC-32 of the payload][payload]</c>; a torn or corrupt tail
 /// (a crash during a write nobody was answered for) ends the log. Recovery
 /// (<see cref="RecoverAsync"/>) writes every record to the database before the node takes
-/// requests — written ones are found by id and skipped — and empties the file. While the node
-/// runs, the file is emptied whenever everything appended has been drained.
+/// requests — written ones are found by id and skipped — and deletes the segments. While the
+/// node runs, a new segment is started past <c>FlashSales:JournalSegmentBytes</c> (4 MB), and a segment whose every
+/// record is in the database is deleted, so the disk used and what a recovery reads are bounded
+/// by the backlog, however long the traffic lasts. <c>journal.lock</c>, held exclusively for the
+/// process's life, keeps a second selling node off the folder.
 /// </para>
 /// <para>
 /// Records appended and not yet in the database are kept in memory: they count as the sale's units
@@ -33,14 +36,14 @@ namespace FlashMall.FlashSales.Ledger.Journal;
 /// </summary>
 internal sealed partial class ReservationJournal : IDisposable
 {
-    public const string FileName = "reservations.journal";
+    public const string LockFileName = "journal.lock";
+    private const string SegmentPrefix = "reservations-";
+    private const string SegmentSuffix = ".journal";
     private const int HeaderBytes = 8;
     private const byte Version = 1;
     private const int MaxPayloadBytes = 1 + 16 * 3 + 4 + 4 + 8 + 1 + byte.MaxValue;
     private const int MaxGroup = 4096;
 
-    /// <summary>The file is emptied when fully drained and at least this long (and at start).</summary>
-    private const long ResetAfterBytes = 4 * 1024 * 1024;
 
     private readonly bool _sells;
     private readonly ReservationWriter _writer;
@@ -49,15 +52,21 @@ internal sealed partial class ReservationJournal : IDisposable
     private Task? _recovery;
     private readonly Channel<Append> _appends = Channel.CreateUnbounded<Append>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentQueue<PendingReservation> _undrained = new();
-    /// <summary>Guarded by locking it: one add per appended group, one remove per drained batch (no node object per record for the GC to trace).</summary>
-    private readonly Dictionary<Guid, PendingReservation> _pendingById = [];
+    /// <summary>
+    /// Records on disk and not in the database, with their segment. Guarded by locking it (with
+    /// <see cref="_undrainedBySegment"/> and <see cref="_segment"/>): one add per appended group,
+    /// one remove per drained batch (no node object per record for the GC to trace).
+    /// </summary>
+    private readonly Dictionary<Guid, (PendingReservation Reservation, long Segment)> _pendingById = [];
+    private readonly Dictionary<long, int> _undrainedBySegment = [];
+    private long _segment;
+    private readonly long _segmentBytes;
+    private FileStream? _lock;
     private readonly ConcurrentDictionary<Guid, StrongBox> _inFlightBySale = new();
     private readonly SemaphoreSlim _drainSignal = new(0);
     private FileStream? _file;
     private Thread? _appender;
     private int _backlog;
-    private long _appended;
-    private long _drained;
     private volatile Exception? _broken;
 
     /// <remarks>
@@ -70,6 +79,7 @@ internal sealed partial class ReservationJournal : IDisposable
         ILogger<ReservationJournal> logger)
     {
         _sells = sells;
+        _segmentBytes = options.Value.JournalSegmentBytes;
         _writer = writer;
         _logger = logger;
         Folder = options.Value.JournalDirectory is { Length: > 0 } folder ? Path.GetFullPath(folder) : Path.Combine(data.Value.FullPath, "ledger");
@@ -78,8 +88,6 @@ internal sealed partial class ReservationJournal : IDisposable
     }
 
     public string Folder { get; }
-
-    public string FilePath => Path.Combine(Folder, FileName);
 
     /// <summary>Records on disk, not yet in the database.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
@@ -92,7 +100,7 @@ internal sealed partial class ReservationJournal : IDisposable
     {
         lock (_pendingById)
         {
-            return _pendingById.TryGetValue(reservationId, out var pending) && pending.UserId == userId;
+            return _pendingById.TryGetValue(reservationId, out var pending) && pending.Reservation.UserId == userId;
         }
     }
 
@@ -101,14 +109,14 @@ internal sealed partial class ReservationJournal : IDisposable
     {
         lock (_pendingById)
         {
-            return [.. _pendingById.Values.Where(p => p.SaleId == saleId)];
+            return [.. _pendingById.Values.Select(p => p.Reservation).Where(p => p.SaleId == saleId)];
         }
     }
 
     /// <summary>
     /// Recovery, once per process and before anything is appended or any sale's counters are
     /// built: writes every record the file holds to the database (those already written are found
-    /// by id; refusals are recorded as released), then empties the file and starts appending. A
+    /// by id; refusals are recorded as released), deletes the segments and starts a new one. A
     /// failed recovery (the database away) is tried again by the next caller.
     /// </summary>
     public Task RecoverAsync()
@@ -125,8 +133,13 @@ internal sealed partial class ReservationJournal : IDisposable
 
     private async Task RecoverOnceAsync()
     {
-        var file = _file ??= OpenExclusively();
-        var records = ReadAll(file);
+        _lock ??= LockFolder();
+        var segments = Segments();
+        var records = new List<PendingReservation>();
+        foreach (var (_, path) in segments)
+        {
+            records.AddRange(ReadSegment(path));
+        }
         var written = 0;
         foreach (var chunk in records.Chunk(1000))
         {
@@ -137,16 +150,32 @@ internal sealed partial class ReservationJournal : IDisposable
         {
             LogRecovered(_logger, records.Count, written);
         }
-        StartAppending(file);
+        foreach (var (_, path) in segments)
+        {
+            File.Delete(path); // every record is in the database now
+        }
+        _segment = segments.Count > 0 ? segments[^1].Number + 1 : 1;
+        _file = CreateSegment(_segment);
+        _appender = new Thread(AppendLoop) { IsBackground = true, Name = "Reservation journal" };
+        _appender.Start();
     }
 
-    /// <summary>Every whole record in the file; a torn or corrupt tail is where the log ends.</summary>
-    private List<PendingReservation> ReadAll(FileStream file)
+    /// <summary>The folder's segments, oldest first.</summary>
+    private List<(long Number, string Path)> Segments() =>
+        [.. Directory.EnumerateFiles(Folder, SegmentPrefix + "*" + SegmentSuffix)
+            .Select(path => (Name: Path.GetFileName(path), Path: path))
+            .Select(f => (Ok: long.TryParse(f.Name.AsSpan(SegmentPrefix.Length, f.Name.Length - SegmentPrefix.Length - SegmentSuffix.Length), out var n), Number: n, f.Path))
+            .Where(f => f.Ok)
+            .Select(f => (f.Number, f.Path))
+            .OrderBy(f => f.Number)];
+
+    private string SegmentPath(long number) => Path.Combine(Folder, $"{SegmentPrefix}{number:D12}{SegmentSuffix}");
+
+    /// <summary>Every whole record in a segment; a torn or corrupt tail is where it ends.</summary>
+    private List<PendingReservation> ReadSegment(string path)
     {
         var records = new List<PendingReservation>();
-        var bytes = new byte[file.Length];
-        file.Position = 0;
-        file.ReadExactly(bytes);
+        var bytes = File.ReadAllBytes(path);
         var offset = 0;
         while (offset + HeaderBytes <= bytes.Length)
         {
@@ -165,49 +194,44 @@ internal sealed partial class ReservationJournal : IDisposable
         }
         if (offset < bytes.Length)
         {
-            LogTornTail(_logger, bytes.Length - offset, records.Count);
+            LogTornTail(_logger, Path.GetFileName(path), bytes.Length - offset, records.Count);
         }
         return records;
     }
 
     /// <summary>
-    /// Opens the journal, held exclusively: a second selling node on the same folder fails to
-    /// start (with what to do) instead of sharing it. The folder is flushed, so a file just
-    /// created survives a power cut.
+    /// Holds the folder's lock file exclusively for the process's life: a second selling node on
+    /// the same folder fails to start (with what to do) instead of sharing the journal.
     /// </summary>
-    private FileStream OpenExclusively()
+    private FileStream LockFolder()
     {
         Directory.CreateDirectory(Folder);
-        FileStream file;
+        var path = Path.Combine(Folder, LockFileName);
         try
         {
-            file = new FileStream(FilePath, new FileStreamOptions
-            {
-                Mode = FileMode.OpenOrCreate,
-                Access = FileAccess.ReadWrite,
-                Share = FileShare.None,
-                BufferSize = 0,
-                Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
-            });
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException ex)
         {
             throw new InvalidOperationException(
-                $"The embedded ledger's journal {FilePath} is held by another process. The embedded ledger sells on one node: give each " +
+                $"The embedded ledger's journal {Folder} is held by another process. The embedded ledger sells on one node: give each " +
                 "node that sells its own FlashSales:JournalDirectory (and its own database), or sell through the Redis ledger (ConnectionStrings:Redis).", ex);
         }
-        DirectorySync.Flush(Folder);
-        return file;
     }
 
-    /// <summary>Empties the file (everything in it is in the database now) and starts the appending thread.</summary>
-    private void StartAppending(FileStream file)
+    /// <summary>A new, empty segment, opened <c>O_SYNC</c>; the folder is flushed so its name survives a power cut.</summary>
+    private FileStream CreateSegment(long number)
     {
-        file.SetLength(0);
-        file.Position = 0;
-        file.Flush(flushToDisk: true);
-        _appender = new Thread(AppendLoop) { IsBackground = true, Name = "Reservation journal" };
-        _appender.Start();
+        var file = new FileStream(SegmentPath(number), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            BufferSize = 0,
+            Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
+        });
+        DirectorySync.Flush(Folder);
+        return file;
     }
 
     /// <summary>Completes once the reservation is on disk; it then waits in memory for <see cref="TakeForDrain"/>.</summary>
@@ -253,14 +277,35 @@ internal sealed partial class ReservationJournal : IDisposable
         {
             foreach (var pending in batch)
             {
-                if (_pendingById.Remove(pending.Id) && _inFlightBySale.TryGetValue(pending.SaleId, out var units))
+                if (!_pendingById.Remove(pending.Id, out var entry))
+                {
+                    continue;
+                }
+                if (_inFlightBySale.TryGetValue(pending.SaleId, out var units))
                 {
                     units.Add(-pending.Quantity);
+                }
+                if ((_undrainedBySegment[entry.Segment] -= 1) == 0 && entry.Segment != _segment)
+                {
+                    DeleteSegment(entry.Segment);
                 }
             }
             Volatile.Write(ref _backlog, _pendingById.Count);
         }
-        Interlocked.Add(ref _drained, batch.Count);
+    }
+
+    /// <summary>Called holding the lock: every record of a closed segment is in the database.</summary>
+    private void DeleteSegment(long number)
+    {
+        _undrainedBySegment.Remove(number);
+        try
+        {
+            File.Delete(SegmentPath(number));
+        }
+        catch (IOException ex)
+        {
+            LogDeleteFailed(_logger, ex, number); // a later recovery replays it: written records are skipped
+        }
     }
 
     private void AppendLoop()
@@ -292,11 +337,23 @@ internal sealed partial class ReservationJournal : IDisposable
             {
                 Encode(append.Reservation, buffer);
             }
-            var file = _file!;
-            var start = file.Position;
+            FileStream file;
+            long start;
             try
             {
-                ResetIfDrained(file, ref start);
+                file = NextSegmentIfFull();
+            }
+            catch (Exception ex)
+            {
+                // No new segment (disk full?): nothing was written; the next group tries again.
+                LogAppendFailed(_logger, ex, group.Count);
+                Fail(group, new IOException("The reservation journal could not start a new segment.", ex));
+                group.Clear();
+                continue;
+            }
+            start = file.Position;
+            try
+            {
                 file.Write(buffer.WrittenSpan);
             }
             catch (Exception ex)
@@ -324,15 +381,15 @@ internal sealed partial class ReservationJournal : IDisposable
             {
                 foreach (var append in group)
                 {
-                    _pendingById[append.Reservation.Id] = append.Reservation;
+                    _pendingById[append.Reservation.Id] = (append.Reservation, _segment);
                 }
+                _undrainedBySegment[_segment] = _undrainedBySegment.GetValueOrDefault(_segment) + group.Count;
                 Volatile.Write(ref _backlog, _pendingById.Count);
             }
             foreach (var append in group)
             {
                 _undrained.Enqueue(append.Reservation);
             }
-            Interlocked.Add(ref _appended, group.Count);
             foreach (var append in group)
             {
                 append.Durable.TrySetResult();
@@ -342,16 +399,30 @@ internal sealed partial class ReservationJournal : IDisposable
         }
     }
 
-    /// <summary>Empties the file when every record appended has been drained and it has grown past <see cref="ResetAfterBytes"/>.</summary>
-    private void ResetIfDrained(FileStream file, ref long start)
+    /// <summary>
+    /// The segment to append to: past <c>FlashSales:JournalSegmentBytes</c> (a group may take it a little over), the next one (created and its
+    /// name made durable first); the closed one is deleted now if all its records are drained.
+    /// </summary>
+    private FileStream NextSegmentIfFull()
     {
-        if (start >= ResetAfterBytes && Interlocked.Read(ref _drained) == Interlocked.Read(ref _appended))
+        var current = _file!;
+        if (current.Position < _segmentBytes)
         {
-            file.SetLength(0);
-            file.Position = 0;
-            file.Flush(flushToDisk: true);
-            start = 0;
+            return current;
         }
+        var next = CreateSegment(_segment + 1);
+        lock (_pendingById)
+        {
+            var closed = _segment;
+            _segment = closed + 1;
+            _file = next;
+            if (_undrainedBySegment.GetValueOrDefault(closed) == 0)
+            {
+                DeleteSegment(closed);
+            }
+        }
+        current.Dispose();
+        return next;
     }
 
     private void Fail(List<Append> group, Exception failure)
@@ -410,6 +481,7 @@ internal sealed partial class ReservationJournal : IDisposable
         _appends.Writer.TryComplete();
         _appender?.Join(TimeSpan.FromSeconds(5));
         _file?.Dispose();
+        _lock?.Dispose();
         _drainSignal.Dispose();
     }
 
@@ -430,8 +502,11 @@ internal sealed partial class ReservationJournal : IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Recovered {Records} reservations from the journal; {Written} of them were not yet in the database")]
     private static partial void LogRecovered(ILogger logger, int records, int written);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The reservation journal ends in {Bytes} bytes that are not a whole record (a write cut off by a crash, never answered); {Records} records before them are recovered")]
-    private static partial void LogTornTail(ILogger logger, int bytes, int records);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Journal segment {Segment} ends in {Bytes} bytes that are not a whole record (a write cut off by a crash, never answered); {Records} records before them are recovered")]
+    private static partial void LogTornTail(ILogger logger, string segment, int bytes, int records);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Journal segment {Segment} is fully written to the database but could not be deleted; the next recovery reads it again")]
+    private static partial void LogDeleteFailed(ILogger logger, Exception exception, long segment);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Appending {Count} reservations to the journal failed; nothing of them was kept and their buyers were told to retry")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, int count);
