@@ -414,7 +414,7 @@ public sealed class FlashSaleRestartTests
         var noncore = new SecondNodeFactory(first);
         try
         {
-            await (await first.CreateClient().GetAsync("/health/ready")).EnsureStatusAsync(HttpStatusCode.OK);
+            await (await first.CreateClient().GetAsync("/health/live")).EnsureStatusAsync(HttpStatusCode.OK); // started (ready also waits for the broker)
 
             await ((IAsyncLifetime)second).InitializeAsync();
             second.Settings["FlashSales:Ledger"] = "InProcess";
@@ -426,7 +426,7 @@ public sealed class FlashSaleRestartTests
             noncore.Settings["FlashSales:Ledger"] = "InProcess";
             noncore.Settings["FlashSales:JournalDirectory"] = journal;
             noncore.Settings["role"] = "noncore";
-            await (await noncore.CreateClient().GetAsync("/health/ready")).EnsureStatusAsync(HttpStatusCode.OK);
+            await (await noncore.CreateClient().GetAsync("/health/live")).EnsureStatusAsync(HttpStatusCode.OK);
         }
         finally
         {

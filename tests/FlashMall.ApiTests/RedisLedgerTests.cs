@@ -47,10 +47,18 @@ public sealed class RedisLedgerTests
             var sale = await LiveSaleAsync(node, quantity: 300);
             var answers = new List<(HttpStatusCode Status, string Body, DateTime At)>();
             using var stop = new CancellationTokenSource();
+            // Buyers past the 60th reservation wait for the restart: on a fast machine they would
+            // otherwise sell the remaining units out before Redis is down, and no buyer would
+            // reach the paused admission.
+            var restartDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var buying = Task.Run(async () =>
             {
                 await Parallel.ForEachAsync(Enumerable.Range(0, 5_000), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, ct) =>
                 {
+                    if (Count(answers, HttpStatusCode.Accepted) >= 60)
+                    {
+                        await restartDone.Task;
+                    }
                     if (stop.IsCancellationRequested)
                     {
                         return;
@@ -71,6 +79,7 @@ public sealed class RedisLedgerTests
             await LedgerScenarios.EventuallyAsync(() => Task.FromResult(Count(answers, HttpStatusCode.Accepted) >= 60), "60 reservations before the restart");
             await redis.RestartEmptyAsync();
             var restarted = DateTime.UtcNow;
+            restartDone.SetResult();
             await buying;
 
             List<(HttpStatusCode Status, string Body, DateTime At)> all;
