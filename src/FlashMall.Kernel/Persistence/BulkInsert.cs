@@ -19,13 +19,6 @@ public static class BulkInsert
     /// <summary>Rows per statement on PostgreSQL: keeps parameters well under its limit (65,535).</summary>
     public const int RowsPerStatement = 500;
 
-    /// <summary>
-    /// Parameters per statement on SQLite. Microsoft.Data.Sqlite binds every parameter by name,
-    /// and SQLite finds a name by walking the statement's list of names: binding costs grow with
-    /// the square of the parameters. 500 rows of 8 columns spent 40 ms per statement in
-    /// <c>strncmp</c> (perf, docs/BENCHMARKS.md); 256 parameters cost about 1/250 of that per statement.
-    /// </summary>
-    public const int SqliteParametersPerStatement = 256;
 
     public static Task InsertAsync<TEntity>(DbContext db, IReadOnlyList<TEntity> rows, CancellationToken cancellationToken = default)
         where TEntity : class
@@ -87,16 +80,19 @@ public static class BulkInsert
         {
             await db.Database.OpenConnectionAsync(cancellationToken);
         }
-        var rowsPerStatement = db.Database.ProviderName?.EndsWith(".Sqlite", StringComparison.Ordinal) == true
-            ? Math.Max(1, SqliteParametersPerStatement / properties.Length)
-            : RowsPerStatement;
-        for (var first = 0; first < count; first += rowsPerStatement)
+        if (db.Database.ProviderName?.EndsWith(".Sqlite", StringComparison.Ordinal) == true)
+        {
+            await InsertOneByOneAsync(connection, transaction, $"INSERT INTO {target} ({columns}) VALUES ({string.Join(", ", properties.Select((_, c) => $"@p{c}"))})",
+                properties, mappings, count, valueOf, cancellationToken);
+            return;
+        }
+        for (var first = 0; first < count; first += RowsPerStatement)
         {
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             var text = new StringBuilder($"INSERT INTO {target} ({columns}) VALUES ");
             var n = 0;
-            for (var r = first; r < Math.Min(count, first + rowsPerStatement); r++)
+            for (var r = first; r < Math.Min(count, first + RowsPerStatement); r++)
             {
                 text.Append(r == first ? "(" : ", (");
                 for (var c = 0; c < properties.Length; c++)
@@ -110,6 +106,31 @@ public static class BulkInsert
             }
             command.CommandText = text.ToString();
             await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// SQLite: one single-row statement, prepared once and run per row (SQLite's own advice for
+    /// bulk loads; an embedded database pays no round trip per statement). Multi-row statements
+    /// cost more here: each is parsed anew, and Microsoft.Data.Sqlite binds every parameter by
+    /// name, which SQLite finds by walking the statement's list of names — quadratic in the
+    /// parameters (<c>strncmp</c> was a tenth of the journal drain's CPU with 256 per statement).
+    /// </summary>
+    private static async Task InsertOneByOneAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, string text,
+        IProperty[] properties, RelationalTypeMapping[] mappings, int count, Func<int, IProperty, object?> valueOf, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = text;
+        for (var r = 0; r < count; r++)
+        {
+            command.Parameters.Clear();
+            for (var c = 0; c < properties.Length; c++)
+            {
+                // CreateParameter applies the property's value converter, as SaveChanges would.
+                command.Parameters.Add(mappings[c].CreateParameter(command, $"@p{c}", valueOf(r, properties[c]), properties[c].IsNullable));
+            }
+            await command.ExecuteNonQueryAsync(cancellationToken); // the statement is prepared on the first row and reused
         }
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Observability;
-using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -40,7 +39,7 @@ internal static class Observability
     public const string MetricsPath = "/metrics";
 
     /// <summary>Label on the request metrics (ASP.NET Core's own <c>http.server.request.duration</c>): the endpoint's traffic class.</summary>
-    public const string TrafficClassTag = "flashmall.traffic_class";
+    public const string TrafficClassTag = RequestLogScope.TrafficClassTag;
 
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
@@ -118,18 +117,6 @@ internal static class Observability
 
     private static bool IsScrapeOrProbe(PathString path) =>
         path.StartsWithSegments(MetricsPath, StringComparison.Ordinal) || path.StartsWithSegments("/health", StringComparison.Ordinal);
-
-    /// <summary>
-    /// After routing: labels the request's metrics with its traffic class (RED per class). No
-    /// allocation beyond the tag list ASP.NET Core keeps for the request.
-    /// </summary>
-    public static void TagTrafficClass(HttpContext context)
-    {
-        if (context.Features.Get<IHttpMetricsTagsFeature>() is { } metrics)
-        {
-            metrics.Tags.Add(new KeyValuePair<string, object?>(TrafficClassTag, TrafficClass.LabelOf(context)));
-        }
-    }
 
     /// <summary><c>GET /metrics</c> (Prometheus text) when telemetry is on; tagged internal, answered whatever the role.</summary>
     public static void MapMetrics(this WebApplication app)

@@ -74,11 +74,16 @@ internal static partial class ServiceDefaults
         app.UseLoadShedding(); // 503 degraded for non-core first when the node is saturated
         app.UseRequestBodyLimits();
         app.UseSignedRequests(); // Security:RequireSignedRequests
+        var rateLimited = app.Configuration.GetValue($"{RateLimitingOptions.SectionName}:{nameof(RateLimitingOptions.Enabled)}", true);
+        if (!rateLimited)
+        {
+            app.UseHotPaths(); // the purchase's lean path: authenticates itself, skips what follows (ADR 0009); the limiters need the full pipeline
+        }
         app.UseAuthentication();
         app.UseRequestLogScope();
         app.UseRequestRateLimits(); // per user, device and IP (shared through Redis); off with RateLimiting:Enabled=false
         app.UseAuthorization();
-        if (app.Configuration.GetValue($"{RateLimitingOptions.SectionName}:{nameof(RateLimitingOptions.Enabled)}", true))
+        if (rateLimited)
         {
             app.UseRateLimiter(); // lifted for load tests: not even the middleware's cost remains
         }
@@ -118,16 +123,11 @@ internal static partial class ServiceDefaults
     /// <summary>Every log line of a request carries its request id and, once known, the user id (never more personal data).</summary>
     private static void UseRequestLogScope(this WebApplication app)
     {
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FlashMall.Request");
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(RequestLogScope.CategoryName);
         app.Use(async (context, next) =>
         {
-            Observability.TagTrafficClass(context);
-            var userId = context.User.FindFirst(FlashMallClaims.UserId)?.Value;
-            using var scope = logger.BeginScope(new Dictionary<string, object?>
-            {
-                ["RequestId"] = context.TraceIdentifier,
-                ["UserId"] = userId,
-            });
+            RequestLogScope.TagTrafficClass(context);
+            using var scope = RequestLogScope.Begin(logger, context);
             await next(context);
         });
     }

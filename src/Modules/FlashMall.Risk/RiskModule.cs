@@ -1,4 +1,5 @@
 using FlashMall.Contracts.Risk;
+using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Scheduling;
 using FlashMall.Risk.Endpoints;
@@ -33,6 +34,7 @@ public static class RiskModule
         services.AddOptions<BlockListOptions>().BindConfiguration(BlockListOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BlockListOptions>, BlockListOptionsValidator>();
         services.AddSingleton<BlockList>();
+        services.AddSingleton<IHotPathVeto, BlockListVeto>();
 
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
         {

@@ -67,7 +67,8 @@ internal static partial class FlashSaleEndpoints
         sales.MapGet("/{id}", Get);
         sales.MapPost("/{id}/purchase", Purchase).RequireAuthorization().RequireRateLimiting(PurchaseRateLimitPolicy)
             .WithMetadata(new PerIpLimit(PurchaseRateLimitPolicy,
-                services => services.GetRequiredService<IOptions<FlashSalesOptions>>().Value.PurchasesPerIpPerMinute));
+                services => services.GetRequiredService<IOptions<FlashSalesOptions>>().Value.PurchasesPerIpPerMinute))
+            .WithHotPath(PurchaseHotPath(routes.ServiceProvider));
 
         routes.MapGet("/api/reservations/{id}", GetReservation).WithTags("Flash sales").Core().RequireAuthorization();
     }

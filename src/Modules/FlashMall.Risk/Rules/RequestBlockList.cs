@@ -44,3 +44,9 @@ internal sealed class RequestBlockList(RequestDelegate next, BlockList blockList
         return problem.ExecuteAsync(context);
     }
 }
+
+/// <summary>While the block list holds anything, hot paths (the purchase) take the full pipeline, so <see cref="RequestBlockList"/> sees them.</summary>
+internal sealed class BlockListVeto(BlockList blockList) : IHotPathVeto
+{
+    public bool Vetoes(HttpContext context) => !blockList.IsEmpty;
+}

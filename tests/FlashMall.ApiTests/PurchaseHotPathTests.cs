@@ -1,0 +1,184 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using FlashMall.ApiTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlashMall.ApiTests;
+
+/// <summary>A node with request-rate limits on: every purchase takes the full pipeline (no hot path is placed).</summary>
+public sealed class FullPipelineFactory : FlashMallFactory
+{
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Settings["RateLimiting:Enabled"] = "true";
+    }
+}
+
+/// <summary>
+/// The purchase's hot path (ADR 0009) answers every request exactly as the full pipeline does —
+/// same status, problem code, headers and body shape — and leaves what it does not read to it.
+/// The hot node is the tests' default (rate limits off); the other has them on.
+/// </summary>
+public sealed class PurchaseHotPathTests(FlashMallFactory hot, FullPipelineFactory full) : IClassFixture<FlashMallFactory>, IClassFixture<FullPipelineFactory>
+{
+    private static HttpRequestMessage Purchase(string sale, string? body, string contentType = "application/json", string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/flash-sales/{sale}/purchase");
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+        if (key is not null)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+        return request;
+    }
+
+    private sealed record Answer(HttpStatusCode Status, string? Code, string? MediaType, string? Location, string? WwwAuthenticate, string? Replayed, string[] Properties);
+
+    private static async Task<Answer> AnswerOf(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        var json = text.Length > 0 ? JsonDocument.Parse(text).RootElement : default;
+        return new Answer(
+            response.StatusCode,
+            json.ValueKind == JsonValueKind.Object && json.TryGetProperty("code", out var code) ? code.GetString() : null,
+            response.Content.Headers.ContentType?.MediaType,
+            // Reservation ids differ; their place does not.
+            response.Headers.Location?.OriginalString is { } location ? location[..location.LastIndexOf('/')] : null,
+            response.Headers.WwwAuthenticate.ToString() is { Length: > 0 } challenge ? challenge : null,
+            response.Headers.TryGetValues("Idempotent-Replayed", out var replayed) ? replayed.Single() : null,
+            json.ValueKind == JsonValueKind.Object ? [.. json.EnumerateObject().Select(p => p.Name).Where(n => n != "traceId").Order(StringComparer.Ordinal)] : []);
+    }
+
+    /// <summary>Sends the same request (a fresh buyer each, on each node's own sale) to both nodes.</summary>
+    private static async Task<(Answer Hot, Answer Full)> BothAsync(
+        (FlashMallFactory Node, string Sale) a, (FlashMallFactory Node, string Sale) b, Func<string, HttpRequestMessage> request, string? token = null, bool signedIn = true)
+    {
+        async Task<Answer> SendAsync((FlashMallFactory Node, string Sale) target)
+        {
+            using var client = target.Node.CreateClient();
+            var message = request(target.Sale);
+            if (signedIn)
+            {
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? target.Node.BuyerToken(Guid.NewGuid()));
+            }
+            return await AnswerOf(await client.SendAsync(message));
+        }
+        return (await SendAsync(a), await SendAsync(b));
+    }
+
+    [Fact]
+    public async Task Every_purchase_answer_on_the_hot_path_is_the_full_pipelines_answer()
+    {
+        var hotSale = await hot.LiveSaleAsync((await hot.NewUserAsync("merchandiser")).Client, quantity: 100, perUserLimit: 2);
+        var fullSale = await full.LiveSaleAsync((await full.NewUserAsync("merchandiser")).Client, quantity: 100, perUserLimit: 2);
+        var soldOutHot = await hot.LiveSaleAsync((await hot.NewUserAsync("merchandiser")).Client, quantity: 1, perUserLimit: 1);
+        var soldOutFull = await full.LiveSaleAsync((await full.NewUserAsync("merchandiser")).Client, quantity: 1, perUserLimit: 1);
+        await (await hot.Buyer(Guid.NewGuid()).PurchaseAsync(soldOutHot)).EnsureStatusAsync(HttpStatusCode.Accepted);
+        await (await full.Buyer(Guid.NewGuid()).PurchaseAsync(soldOutFull)).EnsureStatusAsync(HttpStatusCode.Accepted);
+
+        var a = (hot as FlashMallFactory, hotSale);
+        var b = (full as FlashMallFactory, fullSale);
+        var padded = "{\"quantity\":1" + new string(' ', 2 * 1024) + "}"; // past the hot path's 1 KB: read by the full pipeline on both
+        var cases = new (string Name, Func<string, HttpRequestMessage> Request, HttpStatusCode Expected)[]
+        {
+            ("a purchase", sale => Purchase(sale, "{\"quantity\":1}"), HttpStatusCode.Accepted),
+            ("a null body (one unit)", sale => Purchase(sale, "null"), HttpStatusCode.Accepted),
+            ("a body past 1 KB", sale => Purchase(sale, padded), HttpStatusCode.Accepted),
+            ("quantity 0", sale => Purchase(sale, "{\"quantity\":0}"), HttpStatusCode.BadRequest),
+            ("over the per-user limit", sale => Purchase(sale, "{\"quantity\":3}"), HttpStatusCode.Conflict),
+            ("malformed JSON", sale => Purchase(sale, "{\"quantity\":"), HttpStatusCode.BadRequest),
+            ("a string for a number", sale => Purchase(sale, "{\"quantity\":\"one\"}"), HttpStatusCode.BadRequest),
+            ("text/plain", sale => Purchase(sale, "{\"quantity\":1}", "text/plain"), HttpStatusCode.UnsupportedMediaType),
+            ("an unknown sale", _ => Purchase(Guid.NewGuid().ToString(), "{\"quantity\":1}"), HttpStatusCode.NotFound),
+            ("a sale id that is no id", _ => Purchase("not-an-id", "{\"quantity\":1}"), HttpStatusCode.NotFound),
+            ("an invalid Idempotency-Key", sale => Purchase(sale, "{\"quantity\":1}", key: new string('k', 300)), HttpStatusCode.BadRequest),
+        };
+        foreach (var (name, request, expected) in cases)
+        {
+            var (onHot, onFull) = await BothAsync(a, b, request);
+            Assert.True(expected == onHot.Status, $"{name}: expected {expected}, the hot path answered {onHot}");
+            Assert.True(onFull == onHot with { Properties = onFull.Properties } && onFull.Properties.SequenceEqual(onHot.Properties),
+                $"{name}: the hot path answered {onHot}, the full pipeline {onFull}");
+        }
+
+        var (soldOutOnHot, soldOutOnFull) = await BothAsync((hot, soldOutHot), (full, soldOutFull), sale => Purchase(sale, "{\"quantity\":1}"));
+        Assert.Equal((HttpStatusCode.Conflict, "sold_out"), (soldOutOnHot.Status, soldOutOnHot.Code));
+        Assert.Equal(soldOutOnFull with { Properties = [] }, soldOutOnHot with { Properties = [] });
+
+        var (anonymousOnHot, anonymousOnFull) = await BothAsync(a, b, sale => Purchase(sale, "{\"quantity\":1}"), signedIn: false);
+        Assert.Equal((HttpStatusCode.Unauthorized, "unauthorized", "Bearer"), (anonymousOnHot.Status, anonymousOnHot.Code, anonymousOnHot.WwwAuthenticate));
+        Assert.Equal(anonymousOnFull with { Properties = [] }, anonymousOnHot with { Properties = [] });
+
+        var (badTokenOnHot, badTokenOnFull) = await BothAsync(a, b, sale => Purchase(sale, "{\"quantity\":1}"), token: "not.a.token");
+        Assert.Equal((HttpStatusCode.Unauthorized, "invalid_token"), (badTokenOnHot.Status, badTokenOnHot.Code));
+        Assert.Equal(badTokenOnFull with { Properties = [] }, badTokenOnHot with { Properties = [] });
+    }
+
+    [Fact]
+    public async Task A_retry_with_the_same_key_on_the_hot_path_is_a_replay_of_one_reservation()
+    {
+        var sale = await hot.LiveSaleAsync((await hot.NewUserAsync("merchandiser")).Client, quantity: 10, perUserLimit: 3);
+        using var buyer = hot.Buyer(Guid.NewGuid());
+        var key = Guid.NewGuid().ToString();
+        var first = await (await buyer.SendAsync(Purchase(sale, "{\"quantity\":1}", key: key))).JsonAsync(HttpStatusCode.Accepted);
+        var retry = await buyer.SendAsync(Purchase(sale, "{\"quantity\":1}", key: key));
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(first.GetProperty("reservationId").GetString(), (await retry.JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString());
+        Assert.Equal(1, (await hot.StoredAsync(sale)).Reservations);
+    }
+
+    [Fact]
+    public async Task Purchases_are_answered_by_the_hot_path_only_where_it_is_placed()
+    {
+        var onHot = await CountHotPathAsync(hot);
+        var onFull = await CountHotPathAsync(full);
+        Assert.Equal(3, onHot.Handled); // two purchases and one anonymous challenge
+        Assert.Equal(1, onHot.FullPipeline); // the body past 1 KB it does not read
+        Assert.Equal((0, 0), onFull); // rate limits on: not placed at all
+    }
+
+    private static async Task<(int Handled, int FullPipeline)> CountHotPathAsync(FlashMallFactory node)
+    {
+        var sale = await node.LiveSaleAsync((await node.NewUserAsync("merchandiser")).Client, quantity: 10, perUserLimit: 5);
+        var meters = node.Services.GetRequiredService<IMeterFactory>();
+        int handled = 0, fullPipeline = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == "flashmall.http.hot_path")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "outcome", Value: "handled" })
+                {
+                    Interlocked.Add(ref handled, (int)value);
+                }
+                else if (tag is { Key: "outcome", Value: "full_pipeline" })
+                {
+                    Interlocked.Add(ref fullPipeline, (int)value);
+                }
+            }
+        });
+        listener.Start();
+        using var buyer = node.Buyer(Guid.NewGuid());
+        await (await buyer.SendAsync(Purchase(sale, "{\"quantity\":1}"))).EnsureStatusAsync(HttpStatusCode.Accepted);
+        await (await buyer.SendAsync(Purchase(sale, "{\"quantity\":2}"))).EnsureStatusAsync(HttpStatusCode.Accepted);
+        await (await buyer.SendAsync(Purchase(sale, "{\"quantity\":1}" + new string(' ', 2 * 1024)))).EnsureStatusAsync(HttpStatusCode.Accepted);
+        using var anonymous = node.CreateClient();
+        await (await anonymous.SendAsync(Purchase(sale, "{\"quantity\":1}"))).EnsureStatusAsync(HttpStatusCode.Unauthorized);
+        return (handled, fullPipeline);
+    }
+}
