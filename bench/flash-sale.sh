@@ -24,6 +24,8 @@
 #      and the units the database holds once the ledger has nothing in flight: the oversell
 #      count is what either exceeds 1,000.
 # Prints a markdown report on stdout; progress on stderr. About a minute and a half per ledger.
+# Beside req/s, each run prints the server process's CPU time per request during the measured
+# run (user + system, from /proc): steadier than req/s when the box's load moves between runs.
 # BENCH_TRACE=FILE.nettrace also records 5 s of CPU samples of the server during the purchase
 # run (needs dotnet-trace on PATH or in BENCH_TOOLS); `dotnet-trace report FILE topN` reads it.
 set -euo pipefail
@@ -119,13 +121,19 @@ for _ in range(int(sys.argv[2])):
 PY
 export BENCH_TOKENS="$TMP/tokens.txt"
 
-run_wrk() { # label url [lua] -> sets RPS P50 P99 STATUSES
-  local label="$1" url="$2" script="${3:-}" out
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; } # user + system, in clock ticks
+run_wrk() { # label url [lua] [server pid] -> sets RPS P50 P99 STATUSES, and CPU_US (the server's CPU µs per request) with a pid
+  local label="$1" url="$2" script="${3:-}" pid="${4:-}" out ticks
   local args=(-t"$THREADS" -c"$CONNECTIONS" --latency --timeout 10s)
   [[ -n "$script" ]] && args+=(-s "$script")
   wrk "${args[@]}" -d"$WARMUP" "$url" >/dev/null 2>&1 || true
   log "measuring $label ($DURATION)"
+  [[ -n "$pid" ]] && ticks="$(cpu_ticks "$pid")"
   out="$(wrk "${args[@]}" -d"$DURATION" "$url")"
+  CPU_US="—"
+  if [[ -n "$pid" ]]; then
+    CPU_US="$(python3 -c "print(f'{($(cpu_ticks "$pid") - $ticks) / $(getconf CLK_TCK) * 1e6 / $(awk '/requests in/ {print $1}' <<<"$out"):.0f}')")"
+  fi
   RPS="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
   P50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   P99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
@@ -135,8 +143,8 @@ ratio() { python3 -c "print(f'{float(\"$1\") / float(\"$2\"):.2f}')"; }
 
 # The baseline is driven by the same load script as the purchase (POST, a bearer token, a JSON
 # body): what the ratio measures is FlashMall's work, not wrk's Lua. wrk's plain GET is context.
-BENCH_PURCHASE_PATH=/plaintext run_wrk "baseline POST /plaintext (same script)" "$BASELINE/plaintext" bench/lua/purchase.lua
-B_RPS=$RPS B_P50=$P50 B_P99=$P99
+BENCH_PURCHASE_PATH=/plaintext run_wrk "baseline POST /plaintext (same script)" "$BASELINE/plaintext" bench/lua/purchase.lua "$BASELINE_PID"
+B_RPS=$RPS B_P50=$P50 B_P99=$P99 B_CPU=$CPU_US
 run_wrk "bare GET /plaintext (no script)" "$BASELINE/plaintext"
 G_RPS=$RPS G_P50=$P50 G_P99=$P99
 
@@ -190,9 +198,9 @@ bench_ledger() { # ledger (embedded|redis) telemetry (on|off) -> appends a table
     TRACER="$(command -v dotnet-trace || echo "${BENCH_TOOLS:-/tmp/bench-tools}/dotnet-trace")"
     (sleep 5; "$TRACER" collect -p "$SERVER_PID" --profile dotnet-sampled-thread-time --duration 00:00:00:05 -o "$BENCH_TRACE.$ledger" >"$BENCH_TRACE.$ledger.log" 2>&1) &
   fi
-  run_wrk "purchase ($label)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua
+  run_wrk "purchase ($label)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua "$SERVER_PID"
   TELEMETRY_RPS["$ledger-$telemetry"]="$(python3 -c "print(f'{float(\"${TELEMETRY_RPS[$ledger-$telemetry]:-0}\") + float(\"$RPS\"):.0f}')")"
-  ROWS+=("| \`POST …/purchase\`, $label (1,000,000 units, 100 per buyer) | $RPS | $(ratio "$RPS" "$B_RPS") | $P50 | $P99 | $STATUSES |")
+  ROWS+=("| \`POST …/purchase\`, $label (1,000,000 units, 100 per buyer) | $RPS | $(ratio "$RPS" "$B_RPS") | $P50 | $P99 | $CPU_US | $STATUSES |")
 
   # The stampede: distinct buyers on 1,000 units until sold out; count the answers and, once the
   # ledger has nothing in flight (the reconciliation says so), the units the database holds.
@@ -235,10 +243,10 @@ cat <<REPORT
 
 wrk -t$THREADS -c$CONNECTIONS, $DURATION after a $WARMUP warm-up; $BUYERS distinct buyers (one token each, in turn); SQLite in a temp dir.
 
-| target | req/s | ratio to baseline | p50 | p99 | answers |
-| --- | ---: | ---: | ---: | ---: | --- |
-| baseline: bare Kestrel \`POST /plaintext\`, the same load script | $B_RPS | 1.00 | $B_P50 | $B_P99 | |
-| context: bare Kestrel \`GET /plaintext\`, wrk without a script | $G_RPS | $(ratio "$G_RPS" "$B_RPS") | $G_P50 | $G_P99 | |
+| target | req/s | ratio to baseline | p50 | p99 | server CPU µs per request | answers |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
+| baseline: bare Kestrel \`POST /plaintext\`, the same load script | $B_RPS | 1.00 | $B_P50 | $B_P99 | $B_CPU | |
+| context: bare Kestrel \`GET /plaintext\`, wrk without a script | $G_RPS | $(ratio "$G_RPS" "$B_RPS") | $G_P50 | $G_P99 | | |
 $(printf '%s\n' "${ROWS[@]}")
 
 $(printf '%s\n' "${NOTES[@]}")
