@@ -251,6 +251,7 @@ public sealed class TinyLimitsFactory : FlashMallFactory
         Settings["LoadShedding:NonCoreShedWhenCoreInFlight"] = "1";
         Settings["LoadShedding:CoreMaxConcurrent"] = "1";
         Settings["LoadShedding:RetryAfterSeconds"] = "7";
+        Settings["LoadShedding:NonCoreRefusalDelayMilliseconds"] = "300";
     }
 }
 
@@ -269,6 +270,10 @@ public sealed class LoadSheddingTests(TinyLimitsFactory factory) : IClassFixture
             var shed = await client.AnswersWithinAsync(HttpMethod.Get, "/api/products", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(15));
             await shed.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "degraded");
             Assert.Equal(TimeSpan.FromSeconds(7), shed.Headers.RetryAfter?.Delta);
+            // A shed non-core request is held for NonCoreRefusalDelayMilliseconds before its 503.
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await (await client.GetAsync("/api/products")).ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "degraded");
+            Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) >= TimeSpan.FromMilliseconds(300), "the refusal was not held");
             await (await client.GetAsync("/api/flash-sales")).EnsureStatusAsync(HttpStatusCode.OK);
             await (await client.GetAsync("/health/ready")).EnsureStatusAsync(HttpStatusCode.OK);
         }

@@ -48,6 +48,20 @@ public sealed class LoadSheddingOptions
     /// <summary>The <c>Retry-After</c> (seconds) on a shed request.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// How long a shed non-core request is held (no thread, a timer) before its 503 is written.
+    /// An app or a script waits for the answer before it sends again, so a refusal answered at
+    /// once invites the next request at once: a flood of instant refusals takes the cores the
+    /// core needs. Holding it caps what each client can make the node refuse (256 clients held
+    /// 500 ms: at most 512 refusals a second). 0 answers at once. Core refusals are never held.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int NonCoreRefusalDelayMilliseconds { get; set; }
+
+    /// <summary>Shed requests held at once at most; past it they are answered at once (a bound on the connections held).</summary>
+    [Range(0, 1_000_000)]
+    public int MaxHeldRefusals { get; set; } = 10_000;
 }
 
 /// <summary>
@@ -63,6 +77,7 @@ internal sealed class LoadSheddingGate
     private readonly Counter<long> _shed;
     private int _core;
     private int _nonCore;
+    private int _held;
 
     public LoadSheddingGate(RequestDelegate next, IOptions<LoadSheddingOptions> options, IMeterFactory meters)
     {
@@ -126,11 +141,33 @@ internal sealed class LoadSheddingGate
         }
     }
 
-    private Task RefuseAsync(HttpContext context, TrafficClass trafficClass, string code)
+    private async Task RefuseAsync(HttpContext context, TrafficClass trafficClass, string code)
     {
         _shed.Add(1, new KeyValuePair<string, object?>("class", trafficClass.Name));
+        if (trafficClass == TrafficClass.NonCore && _options.NonCoreRefusalDelayMilliseconds > 0)
+        {
+            if (Interlocked.Increment(ref _held) <= _options.MaxHeldRefusals)
+            {
+                try
+                {
+                    await Task.Delay(_options.NonCoreRefusalDelayMilliseconds, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // the client left: nothing to answer
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _held);
+                }
+            }
+            else
+            {
+                Interlocked.Decrement(ref _held);
+            }
+        }
         context.Response.Headers.RetryAfter = _retryAfter;
-        return Problems.Problems.Create(StatusCodes.Status503ServiceUnavailable, code,
+        await Problems.Problems.Create(StatusCodes.Status503ServiceUnavailable, code,
             code == ProblemCodes.Degraded ? "Degraded" : "Overloaded",
             code == ProblemCodes.Degraded
                 ? "The server is busy; this feature is paused so buying and paying keep their capacity. Try again later."
