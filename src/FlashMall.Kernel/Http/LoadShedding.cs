@@ -146,22 +146,18 @@ internal sealed class LoadSheddingGate
         _shed.Add(1, new KeyValuePair<string, object?>("class", trafficClass.Name));
         if (trafficClass == TrafficClass.NonCore && _options.NonCoreRefusalDelayMilliseconds > 0)
         {
-            if (Interlocked.Increment(ref _held) <= _options.MaxHeldRefusals)
+            try
             {
-                try
+                if (Interlocked.Increment(ref _held) <= _options.MaxHeldRefusals) // past the bound: answered at once
                 {
                     await Task.Delay(_options.NonCoreRefusalDelayMilliseconds, context.RequestAborted);
                 }
-                catch (OperationCanceledException)
-                {
-                    return; // the client left: nothing to answer
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _held);
-                }
             }
-            else
+            catch (OperationCanceledException)
+            {
+                return; // the client left: nothing to answer
+            }
+            finally
             {
                 Interlocked.Decrement(ref _held);
             }

@@ -19,7 +19,6 @@ public static class BulkInsert
     /// <summary>Rows per statement on PostgreSQL: keeps parameters well under its limit (65,535).</summary>
     public const int RowsPerStatement = 500;
 
-
     public static Task InsertAsync<TEntity>(DbContext db, IReadOnlyList<TEntity> rows, CancellationToken cancellationToken = default)
         where TEntity : class
     {

@@ -38,8 +38,6 @@ internal static class Observability
     /// <summary>Where Prometheus scrapes: the text exposition of every metric of the node.</summary>
     public const string MetricsPath = "/metrics";
 
-    /// <summary>Label on the request metrics (ASP.NET Core's own <c>http.server.request.duration</c>): the endpoint's traffic class.</summary>
-    public const string TrafficClassTag = RequestLogScope.TrafficClassTag;
 
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {

@@ -13,7 +13,7 @@ namespace FlashMall.FlashSales.Endpoints;
 internal static partial class FlashSaleEndpoints
 {
     /// <summary>The largest purchase body the hot path reads (a real one is <c>{"quantity":1}</c>); larger ones take the full pipeline.</summary>
-    internal const int HotPathMaxBodyBytes = 1024;
+    private const int HotPathMaxBodyBytes = 1024;
 
     /// <summary>
     /// The purchase's lean path (<see cref="Kernel.Http.HotPath"/>, ADR 0009): binds the sale id and
