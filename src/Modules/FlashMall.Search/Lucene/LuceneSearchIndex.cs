@@ -164,20 +164,20 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
             {
                 return Task.FromResult(new SearchResult([], 0, [], []));
             }
+            // One pass collects the page, the total and the facets. In document order: the
+            // out-of-order boolean scorer allocates a table of 2,048 buckets per segment and query,
+            // which under a search flood made most of the node's garbage (docs/BENCHMARKS.md, "Load shedding").
             var facets = new FacetCollector();
-            searcher.Search(lucene, facets);
-            var total = facets.Total;
-            if (query.Skip >= total)
-            {
-                return Task.FromResult(new SearchResult([], total, facets.Categories(MaxFacetValues), facets.Brands(MaxFacetValues)));
-            }
-            var top = searcher.Search(lucene, null, Math.Min(query.Skip + query.Take, total), SortOf(query.Sort));
-            var hits = new List<SearchHit>(query.Take);
+            var page = TopFieldCollector.Create(SortOf(query.Sort), Math.Max(1, Math.Min(query.Skip + query.Take, searcher.IndexReader.MaxDoc)), // a page past the end holds no queue
+                fillFields: false, trackDocScores: false, trackMaxScore: false, docsScoredInOrder: true);
+            searcher.Search(lucene, MultiCollector.Wrap(facets, page));
+            var top = page.GetTopDocs();
+            var hits = new List<SearchHit>(Math.Max(0, Math.Min(query.Take, top.ScoreDocs.Length - query.Skip)));
             for (var i = query.Skip; i < top.ScoreDocs.Length; i++)
             {
                 hits.Add(ToHit(searcher.Doc(top.ScoreDocs[i].Doc)));
             }
-            return Task.FromResult(new SearchResult(hits, total, facets.Categories(MaxFacetValues), facets.Brands(MaxFacetValues)));
+            return Task.FromResult(new SearchResult(hits, facets.Total, facets.Categories(MaxFacetValues), facets.Brands(MaxFacetValues)));
         }
         finally
         {
@@ -209,7 +209,10 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
         var searcher = searchers.Acquire();
         try
         {
-            var top = searcher.Search(query, null, limit * 4, new Sort(new SortField(Fields.Sales, SortFieldType.INT64, true), new SortField(Fields.IdSort, SortFieldType.STRING)));
+            var collector = TopFieldCollector.Create(new Sort(new SortField(Fields.Sales, SortFieldType.INT64, true), new SortField(Fields.IdSort, SortFieldType.STRING)),
+                limit * 4, fillFields: false, trackDocScores: false, trackMaxScore: false, docsScoredInOrder: true);
+            searcher.Search(query, collector); // in document order, as SearchAsync
+            var top = collector.GetTopDocs();
             var names = new List<string>(limit);
             foreach (var hit in top.ScoreDocs)
             {
@@ -494,7 +497,8 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
 
         public int Total { get; private set; }
 
-        public bool AcceptsDocsOutOfOrder => true;
+        /// <summary>In order: see <see cref="SearchAsync"/>.</summary>
+        public bool AcceptsDocsOutOfOrder => false;
 
         public void SetScorer(Scorer scorer)
         {
