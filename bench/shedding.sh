@@ -6,9 +6,10 @@
 # DURATION of each measured phase: 10s (default), at most 20s. Starts FlashMall (Production,
 # SQLite in a temp dir, demo data, rate limits off) on a free loopback port twice — once with
 # LoadShedding:Enabled=false, once with the defaults — and on each measures a steady core load
-# (`wrk -t1 -c4 --latency` on GET /api/products/{id}, product detail) alone ("idle") and then
-# beside a non-core flood (`wrk -t1 -c256` on GET /api/search with a fresh query each request,
-# bench/lua/search-random.lua) that saturates the node. Reports core p99 and req/s per phase,
+# (`wrk -t1 -c32 --latency` on GET /api/products/{id}, product detail, each connection waiting
+# 10 ms after an answer, bench/lua/paced.lua: about 2,900 req/s, as phones browsing product pages)
+# alone ("idle") and then beside a non-core flood (`wrk -t1 -c256` on GET /api/search with a fresh
+# query each request, bench/lua/search-random.lua) that saturates the node. Reports core p99 and req/s per phase,
 # the flood's answers (2xx vs 503 degraded) and core p99 with shedding on relative to idle.
 # Everything shares this machine's cores (and the two wrk processes take some): compare the
 # ratios of one run, not absolute figures across machines. Progress on stderr, report on stdout.
@@ -23,8 +24,9 @@ cd "$ROOT"
 COMMAND="bench/shedding.sh${*:+ $*}"
 SERVER_DLL="src/FlashMall.Server/bin/Release/net10.0/FlashMall.Server.dll"
 DURATION="10s"
-WARMUP="5s"
-CORE_CONNECTIONS=4
+WARMUP="10s"
+CORE_CONNECTIONS=32
+THINK_MS=10
 FLOOD_CONNECTIONS=256
 BUILD=1
 READY_SECONDS=90
@@ -124,7 +126,7 @@ non2xx() { awk '/Non-2xx or 3xx responses:/ { print $NF; f = 1 } END { if (!f) p
 total() { awk '/requests in/ { print $1 }' "$1"; }
 
 core_run() { # out
-  wrk -t1 -c"$CORE_CONNECTIONS" -d"$DURATION" --latency "$PRODUCT_URL" >"$1"
+  BENCH_THINK_MS="$THINK_MS" wrk -t1 -c"$CORE_CONNECTIONS" -d"$DURATION" --latency -s bench/lua/paced.lua "$PRODUCT_URL" >"$1"
 }
 flood_start() { # out
   wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$(( ${DURATION%s} + 4 ))s" -s bench/lua/search-random.lua "$FLOOD_SERVER" >"$1" &
@@ -136,8 +138,10 @@ declare -A P99 RPS
 for shedding in false true split; do
   start_server "$shedding"
   log "shedding=$shedding: warm-up"
-  wrk -t1 -c"$CORE_CONNECTIONS" -d"$WARMUP" "$PRODUCT_URL" >/dev/null
+  # Search first: the core's warm-up then also absorbs the collections of what the searches left,
+  # so "idle" measures the core alone.
   wrk -t1 -c64 -d"$WARMUP" -s bench/lua/search-random.lua "$FLOOD_SERVER" >/dev/null
+  BENCH_THINK_MS="$THINK_MS" wrk -t1 -c"$CORE_CONNECTIONS" -d"$WARMUP" -s bench/lua/paced.lua "$PRODUCT_URL" >/dev/null
   log "shedding=$shedding: core alone"
   core_run "$TMP/idle-$shedding.txt"
   log "shedding=$shedding: core beside the non-core flood"
@@ -156,7 +160,7 @@ done
 idle_on="$(p99_ms "$TMP/idle-true.txt")"
 echo "## Load shedding: core p99 under a non-core flood"
 echo
-echo "Command: \`${SHED_SETTINGS:+SHED_SETTINGS=\"$SHED_SETTINGS\" }$COMMAND\` ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)). Core load: \`wrk -t1 -c$CORE_CONNECTIONS\` GET /api/products/{id}; flood: \`wrk -t1 -c$FLOOD_CONNECTIONS\` GET /api/search (fresh query each request); $DURATION per phase."
+echo "Command: \`${SHED_SETTINGS:+SHED_SETTINGS=\"$SHED_SETTINGS\" }$COMMAND\` ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)). Core load: \`wrk -t1 -c$CORE_CONNECTIONS\` GET /api/products/{id}, ${THINK_MS} ms between an answer and the next request on each connection (bench/lua/paced.lua); flood: \`wrk -t1 -c$FLOOD_CONNECTIONS\` GET /api/search (fresh query each request); $DURATION per phase."
 echo
 echo "| phase | core p50 (ms) | core p99 (ms) | core req/s | × idle p99 | flood answers | of which non-2xx (503) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"

@@ -368,3 +368,71 @@ public sealed class LoadSheddingTests(TinyLimitsFactory factory) : IClassFixture
         }
     }
 }
+
+/// <summary>A node whose admitted non-core reads run on one low-priority thread.</summary>
+public sealed class LowPriorityLaneFactory : FlashMallFactory
+{
+    public override Task InitializeAsync()
+    {
+        Settings["LoadShedding:NonCoreLowPriorityThreads"] = "1";
+        return base.InitializeAsync();
+    }
+}
+
+/// <summary>LoadShedding:NonCoreLowPriorityThreads: non-core reads run on the lane and answer as they do on the thread pool; core and writes never go there.</summary>
+public sealed class NonCoreLaneTests(LowPriorityLaneFactory factory) : IClassFixture<LowPriorityLaneFactory>
+{
+    [Fact]
+    public async Task Non_core_reads_run_on_the_low_priority_lane_and_core_requests_and_writes_do_not()
+    {
+        var meters = factory.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var laned = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == "flashmall.http.noncore_lane.requests")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref laned, (int)value));
+        listener.Start();
+        using var client = factory.CreateClient();
+        var category = await factory.WithScopeAsync(async services =>
+        {
+            var db = services.GetRequiredService<FlashMall.Catalog.Persistence.CatalogDbContext>();
+            var created = FlashMall.Catalog.Domain.Category.Create(Guid.CreateVersion7(), null, "车道 Lane", 0);
+            db.Categories.Add(created);
+            await db.SaveChangesAsync();
+            return created.Id;
+        });
+        var merchandiser = await factory.NewUserAsync("merchandiser");
+        var product = (await merchandiser.Client.CreateProductAsync(new
+        {
+            name = "低优先级 Lantern", description = "", categoryId = category, brand = "Lane",
+            skus = new[] { new { code = $"S-{Guid.NewGuid():N}", price = 1_000L, stock = 1 } },
+        })).GetProperty("id").GetString();
+        var listener0 = Volatile.Read(ref laned);
+
+        // Indexing runs behind the write: search (on the lane) until the product is found.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        System.Text.Json.JsonElement search;
+        while ((search = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/search?q=lantern&categoryId={category}")).GetProperty("total").GetInt32() == 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the search on the lane never found the product");
+            await Task.Delay(20);
+        }
+        Assert.Equal(product, search.GetProperty("items")[0].GetProperty("id").GetString());
+        var searches = Volatile.Read(ref laned) - listener0;
+        Assert.True(searches >= 1, "no search ran on the lane");
+        await (await client.GetAsync($"/api/products/{product}")).EnsureStatusAsync(HttpStatusCode.OK); // core: product detail
+        await (await client.GetAsync("/api/flash-sales")).EnsureStatusAsync(HttpStatusCode.OK); // core
+        var products = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/products?categoryId={category}"); // non-core browse
+        Assert.Equal(1, products.GetProperty("items").GetArrayLength());
+        Assert.Equal(listener0 + searches + 1, Volatile.Read(ref laned));
+
+        await (await client.GetAsync("/api/flash-sales")).EnsureStatusAsync(HttpStatusCode.OK); // core
+        await (await client.PostAsync("/simulator/v1/payments", JsonContent.Create(new { }))).EnsureStatusAsync(HttpStatusCode.Unauthorized); // a non-core write (no merchant key)
+        Assert.Equal(listener0 + searches + 1, Volatile.Read(ref laned));
+    }
+}

@@ -62,6 +62,24 @@ public sealed class LoadSheddingOptions
     /// <summary>Shed requests held at once at most; past it they are answered at once (a bound on the connections held).</summary>
     [Range(0, 1_000_000)]
     public int MaxHeldRefusals { get; set; } = 10_000;
+
+    /// <summary>
+    /// Threads at the lowest CPU priority (Linux <c>nice 19</c>) that run the admitted non-core reads
+    /// (GET, HEAD), so that a browsing flood gets only the CPU the core leaves over; 0 (default)
+    /// runs them on the thread pool like the core. Reads only: a write holds locks a starved thread
+    /// would keep from the core. A node that serves both classes under floods sets it to its core
+    /// count, with the non-core cap and the refusal delay (docs/OPERATIONS.md, "Load shedding").
+    /// </summary>
+    [Range(0, 256)]
+    public int NonCoreLowPriorityThreads { get; set; }
+}
+
+/// <summary>The node's <see cref="LowPriorityLane"/>, when <see cref="LoadSheddingOptions.NonCoreLowPriorityThreads"/> asks for one (stopped with the host).</summary>
+internal sealed class NonCoreLane(IOptions<LoadSheddingOptions> options) : IDisposable
+{
+    public LowPriorityLane? Lane { get; } = options.Value.NonCoreLowPriorityThreads > 0 ? new LowPriorityLane(options.Value.NonCoreLowPriorityThreads) : null;
+
+    public void Dispose() => Lane?.Dispose();
 }
 
 /// <summary>
@@ -75,14 +93,17 @@ internal sealed class LoadSheddingGate
     private readonly LoadSheddingOptions _options;
     private readonly string _retryAfter;
     private readonly Counter<long> _shed;
+    private readonly Counter<long> _laned;
     private int _core;
     private int _nonCore;
     private int _held;
+    private readonly LowPriorityLane? _lane;
 
-    public LoadSheddingGate(RequestDelegate next, IOptions<LoadSheddingOptions> options, IMeterFactory meters)
+    public LoadSheddingGate(RequestDelegate next, IOptions<LoadSheddingOptions> options, NonCoreLane lane, IMeterFactory meters)
     {
         _next = next;
         _options = options.Value;
+        _lane = lane.Lane;
         _retryAfter = _options.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         var meter = meters.Create("FlashMall.Http");
         _shed = meter.CreateCounter<long>("flashmall.http.shed", description: "Requests refused by load shedding, by traffic class.");
@@ -91,6 +112,12 @@ internal sealed class LoadSheddingGate
             new Measurement<int>(Volatile.Read(ref _core), new KeyValuePair<string, object?>("class", "core")),
             new Measurement<int>(Volatile.Read(ref _nonCore), new KeyValuePair<string, object?>("class", "noncore")),
         }, description: "Requests in flight through the load-shedding gate, by traffic class.");
+        _laned = meter.CreateCounter<long>("flashmall.http.noncore_lane.requests", description: "Non-core reads run on the low-priority lane.");
+        if (_lane is { } queued)
+        {
+            meter.CreateObservableGauge("flashmall.http.noncore_lane.queued", () => queued.Queued,
+                description: "Non-core reads and their continuations waiting for a thread of the low-priority lane.");
+        }
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -117,7 +144,15 @@ internal sealed class LoadSheddingGate
             }
             try
             {
-                await _next(context);
+                if (_lane is not null && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+                {
+                    _laned.Add(1);
+                    await Task.Factory.StartNew(() => _next(context), CancellationToken.None, TaskCreationOptions.DenyChildAttach, _lane).Unwrap();
+                }
+                else
+                {
+                    await _next(context);
+                }
             }
             finally
             {
@@ -179,6 +214,7 @@ public static class LoadSheddingRegistration
     public static IServiceCollection AddLoadShedding(this IServiceCollection services)
     {
         services.AddOptions<LoadSheddingOptions>().BindConfiguration(LoadSheddingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<NonCoreLane>();
         return services;
     }
 
