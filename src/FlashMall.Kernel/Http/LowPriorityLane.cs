@@ -45,15 +45,9 @@ internal sealed partial class LowPriorityLane : TaskScheduler, IDisposable
         {
             _ = SetPriority(PriorityProcess, GetThreadId(), Nice); // best effort: refused, the thread keeps its priority
         }
-        try
+        foreach (var task in _tasks.GetConsumingEnumerable()) // ends when the lane is stopped and what it holds has run
         {
-            foreach (var task in _tasks.GetConsumingEnumerable())
-            {
-                TryExecuteTask(task);
-            }
-        }
-        catch (ObjectDisposedException)
-        {
+            TryExecuteTask(task);
         }
     }
 
