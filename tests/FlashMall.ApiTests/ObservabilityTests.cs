@@ -178,7 +178,15 @@ public sealed partial class ObservabilityTests(ObservabilityFactory factory) : I
         await (await buyer.SendAsync(Traced(HttpMethod.Post, $"/api/orders/{orderId}/cancel", cancelTrace))).EnsureStatusAsync(HttpStatusCode.OK);
         await LedgerScenarios.EventuallyAsync(() => Task.FromResult(
             factory.Spans.Of(cancelTrace).Any(s => s.OperationName == "process flash-sales.release-on-order-cancelled")), "the consumer's span in the cancel's trace");
-        var cancel = factory.Spans.Of(cancelTrace);
+        // A span is recorded when it ends, after its children: wait until the parents of the
+        // spans seen so far have ended too (the consumer's database commands end before the
+        // delivery span that holds them).
+        Activity[] cancel = [];
+        await LedgerScenarios.EventuallyAsync(() =>
+        {
+            cancel = factory.Spans.Of(cancelTrace);
+            return Task.FromResult(cancel.Where(s => s.Kind != ActivityKind.Server).All(s => cancel.Any(p => p.SpanId == s.ParentSpanId)));
+        }, "every span of the cancel's trace with its parent");
         var consumer = cancel.Single(s => s.OperationName == "process flash-sales.release-on-order-cancelled");
         Assert.Equal(ActivityKind.Consumer, consumer.Kind);
         Assert.Equal("FlashMall.Messaging", consumer.Source.Name);
