@@ -38,7 +38,6 @@ internal static class Observability
     /// <summary>Where Prometheus scrapes: the text exposition of every metric of the node.</summary>
     public const string MetricsPath = "/metrics";
 
-
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
