@@ -99,7 +99,12 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
 
     private Generation Open(string name, OpenMode mode)
     {
-        var directory = FSDirectory.Open(Path.Combine(_root, name));
+        // NIOFSDirectory, not FSDirectory.Open's MMapDirectory: in Lucene.NET 4.8.0-beta00017 every clone of a
+        // memory-mapped input (one per term, field and segment of every query) is registered in a
+        // ConditionalWeakTable, and each entry is a dependent handle that every collection, gen0 included,
+        // scans. Under a search flood that made gen0 pauses 8.6 ms on average, and the core waited in them
+        // (docs/BENCHMARKS.md, traffic classes, run 12). Positional file reads from the page cache cost less.
+        var directory = new NIOFSDirectory(Path.Combine(_root, name));
         var writer = new IndexWriter(directory, new IndexWriterConfig(Version, _analyzer) { OpenMode = mode });
         return new Generation(name, directory, writer, new SearcherManager(writer, applyAllDeletes: true, searcherFactory: null));
     }
