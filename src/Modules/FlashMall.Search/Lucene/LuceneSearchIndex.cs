@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using FlashMall.Contracts.Catalog;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Search.Domain;
@@ -40,12 +41,21 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
     private volatile Generation? _current;
     /// <summary>While a rebuild runs: the writes it must replay onto the new index before the swap.</summary>
     private List<Action<IndexWriter>>? _replay;
+    private readonly long _compactBelowBytes;
+    private readonly TimeSpan _compactAfter;
+    /// <summary>1 while a merge to one segment waits or runs: a burst of writes schedules one.</summary>
+    private int _compactionPending;
+    private readonly CancellationTokenSource _disposing = new();
 
-    public LuceneSearchIndex(IOptions<SearchOptions> options, IOptions<DataOptions> data, ILogger<LuceneSearchIndex> logger)
+    public LuceneSearchIndex(IOptions<SearchOptions> options, IOptions<DataOptions> data, ILogger<LuceneSearchIndex> logger, IMeterFactory? meters = null)
     {
         _root = Path.GetFullPath(string.IsNullOrWhiteSpace(options.Value.Directory) ? Path.Combine(data.Value.FullPath, "search") : options.Value.Directory);
         _batchSize = options.Value.RebuildBatchSize;
+        _compactBelowBytes = options.Value.CompactBelowMegabytes * 1024L * 1024L;
+        _compactAfter = options.Value.CompactAfter;
         _logger = logger;
+        meters?.Create(TracedSearchIndex.Name).CreateObservableGauge("flashmall.search.index.segments", () => _current is null ? 0 : SegmentCount(_current),
+            unit: "{segment}", description: "Segments of the embedded (Lucene) index that searches read; every one is another term lookup per word and field.");
     }
 
     /// <summary>An index folder with its writer and its near-real-time searchers.</summary>
@@ -89,6 +99,7 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
                 _current = Open(name, OpenMode.CREATE_OR_APPEND);
             }
             LogOpened(_logger, Path.Combine(_root, name), _current.Writer.NumDocs);
+            ScheduleCompaction();
             return _current;
         }
         finally
@@ -154,6 +165,83 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
         {
             _writeGate.Release();
         }
+        ScheduleCompaction();
+    }
+
+    /// <summary>The segments the current searcher reads.</summary>
+    internal int SegmentCount() => SegmentCount(Current);
+
+    private static int SegmentCount(Generation generation)
+    {
+        var searcher = generation.Searchers.Acquire();
+        try
+        {
+            return searcher.IndexReader.Leaves.Count;
+        }
+        finally
+        {
+            generation.Searchers.Release(searcher);
+        }
+    }
+
+    /// <summary>
+    /// Every write commits a segment of its own, and each query looks every word up once per segment and field
+    /// (a terms enumerator and its frames each time). A small index is merged back to one segment
+    /// <see cref="SearchOptions.CompactAfter"/> after a write, once per burst; a large one keeps Lucene's merging.
+    /// </summary>
+    private void ScheduleCompaction()
+    {
+        if (_compactBelowBytes <= 0 || Interlocked.CompareExchange(ref _compactionPending, 1, 0) != 0)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(_compactAfter, _disposing.Token);
+                // Under the write gate: writes and a rebuild's swap wait for the merge (it rewrites at most CompactBelowMegabytes).
+                await _writeGate.WaitAsync(_disposing.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return; // the index is closing
+            }
+            try
+            {
+                // Writes from here on wait for the gate, then schedule the next merge themselves.
+                Volatile.Write(ref _compactionPending, 0);
+                Compact();
+            }
+            catch (Exception ex)
+            {
+                LogCompactionFailed(_logger, ex);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        });
+    }
+
+    private void Compact()
+    {
+        var generation = _current;
+        if (generation is null)
+        {
+            return;
+        }
+        var segments = SegmentCount(generation);
+        var bytes = new DirectoryInfo(Path.Combine(_root, generation.Name)).EnumerateFiles().Sum(file => file.Length);
+        if (segments <= 1 || bytes > _compactBelowBytes)
+        {
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        generation.Writer.ForceMerge(1);
+        generation.Writer.Commit();
+        generation.Searchers.MaybeRefreshBlocking();
+        LogCompacted(_logger, segments, bytes / 1024, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     public Task<int> CountAsync(CancellationToken cancellationToken) => Task.FromResult(Current.Writer.NumDocs);
@@ -295,6 +383,7 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
                 _writeGate.Release();
             }
             RetireLater(old);
+            ScheduleCompaction();
             LogRebuilt(_logger, documents, stopwatch.ElapsedMilliseconds, name);
             return new RebuildReport(_current.Writer.NumDocs, stopwatch.Elapsed);
         }
@@ -457,10 +546,15 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
 
     public void Dispose()
     {
+        _disposing.Cancel();
+        // A merge that is running holds the gate: wait for it before closing the writer under it.
+        _writeGate.Wait();
+        _writeGate.Release();
         _current?.Dispose();
         _analyzer.Dispose();
         _writeGate.Dispose();
         _rebuildGate.Dispose();
+        _disposing.Dispose();
     }
 
     private static class Fields
@@ -574,6 +668,12 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Search index rebuilt: {Documents} documents in {ElapsedMs} ms, now serving {Generation}")]
     private static partial void LogRebuilt(ILogger logger, int documents, long elapsedMs, string generation);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Search index merged from {Segments} segments ({Kilobytes} KB) to one in {ElapsedMs} ms")]
+    private static partial void LogCompacted(ILogger logger, int segments, long kilobytes, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not merge the search index to one segment; searches go on reading its segments")]
+    private static partial void LogCompactionFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the retired search index folder {Folder}")]
     private static partial void LogDeleteFailed(ILogger logger, string folder, Exception exception);
