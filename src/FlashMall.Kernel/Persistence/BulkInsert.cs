@@ -12,7 +12,9 @@ namespace FlashMall.Kernel.Persistence;
 /// commit (group-committed reservations). Column names, table name and value conversions come
 /// from the EF model, so the rows are exactly what <c>SaveChanges</c> would have written.
 /// Only for entities whose every property is a mapped column with a client-set value (an owned
-/// collection's rows take their owner's key through <see cref="InsertOwnedAsync"/>).
+/// collection's rows take their owner's key through <see cref="InsertOwnedAsync"/>), except a
+/// single-column integer key the database numbers (identity, SQLite's rowid), which is left out
+/// as <c>SaveChanges</c> leaves it.
 /// </summary>
 public static class BulkInsert
 {
@@ -39,6 +41,12 @@ public static class BulkInsert
             ? OwnerKeyValue(property, rows[row].Owner)
             : ValueOf(property, rows[row].Item), cancellationToken);
     }
+
+    /// <summary>EF's convention: a lone integer primary key generated on add is the database's identity column.</summary>
+    private static bool NumberedByDatabase(IProperty property) =>
+        property.ValueGenerated.HasFlag(ValueGenerated.OnAdd)
+        && property.FindContainingPrimaryKey() is { Properties.Count: 1 }
+        && (property.ClrType == typeof(long) || property.ClrType == typeof(int) || property.ClrType == typeof(short));
 
     private static object? ValueOf(IProperty property, object row) =>
         property.PropertyInfo?.GetValue(row) ?? property.FieldInfo?.GetValue(row)
@@ -67,7 +75,7 @@ public static class BulkInsert
             return;
         }
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        var properties = entity.GetProperties().ToArray();
+        var properties = entity.GetProperties().Where(p => !NumberedByDatabase(p)).ToArray();
         var sql = db.GetService<ISqlGenerationHelper>();
         var columns = string.Join(", ", properties.Select(p => sql.DelimitIdentifier(p.GetColumnName(table)!)));
         var target = sql.DelimitIdentifier(table.Name, table.Schema);

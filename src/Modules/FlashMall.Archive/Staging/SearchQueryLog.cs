@@ -97,11 +97,15 @@ internal sealed partial class SearchQueryLog(
             }
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ArchiveDbContext>();
-            db.StagedEvents.AddRange(batch);
             try
             {
+                // Without change tracking: under a search flood this runs for thousands of rows a second on
+                // the cores that also serve the core, and SaveChanges took several times the CPU (and the
+                // SQLite writer for as long) in bursts once a second (docs/BENCHMARKS.md, "Load shedding", run 13).
                 using var turn = await SqliteWriteGate.EnterAsync(db, cancellationToken);
-                await db.SaveChangesAsync(cancellationToken);
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                await BulkInsert.InsertAsync(db, batch, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
