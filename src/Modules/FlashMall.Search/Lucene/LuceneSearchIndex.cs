@@ -114,7 +114,7 @@ internal sealed partial class LuceneSearchIndex : ISearchIndex, IDisposable
         // memory-mapped input (one per term, field and segment of every query) is registered in a
         // ConditionalWeakTable, and each entry is a dependent handle that every collection, gen0 included,
         // scans. Under a search flood that made gen0 pauses 8.6 ms on average, and the core waited in them
-        // (docs/BENCHMARKS.md, traffic classes, run 12). Positional file reads from the page cache cost less.
+        // (docs/BENCHMARKS.md, "Load shedding", run 12). Positional file reads from the page cache cost less.
         var directory = new NIOFSDirectory(Path.Combine(_root, name));
         var writer = new IndexWriter(directory, new IndexWriterConfig(Version, _analyzer) { OpenMode = mode });
         return new Generation(name, directory, writer, new SearcherManager(writer, applyAllDeletes: true, searcherFactory: null));
