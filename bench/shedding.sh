@@ -38,7 +38,7 @@ SETTLE="5s"
 while (($#)); do
   case "$1" in
     --no-build) BUILD=0; shift ;;
-    --rounds) ROUNDS="${2:-}"; shift 2 ;;
+    --rounds) ROUNDS="${2:-}"; shift; (($#)) && shift ;;
     [0-9]*s) DURATION="$1"; shift ;;
     [0-9]*) DURATION="${1}s"; shift ;;
     *) echo "shedding.sh: unknown argument: $1" >&2; exit 2 ;;
