@@ -960,6 +960,18 @@ for i in "${!RUN_NAMES[@]}"; do
   esac
 done
 echo
+# CI keeps only the tail of this output: name each failed test and the start of its message
+# here, after the table, so a failure can be read without the whole log.
+for i in "${!RUN_NAMES[@]}"; do
+  case "${R_STATUS[$i]}" in ok* | not\ run*) continue ;; esac
+  [[ -f "$TMP/runs/$i.log" ]] || continue
+  echo "failed in ${RUN_NAMES[$i]}:"
+  sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$TMP/runs/$i.log" | awk '
+    /^ *Failed .+ \[[^]]+\] *$/ { if (++n > 10) exit; sub(/^ */, ""); print "  " $0; msg = 0; next }
+    n && /^ *Error Message:/ { msg = 1; shown = 0; next }
+    n && /^ *Stack Trace:/ { msg = 0; next }
+    msg && shown < 4 { sub(/^ */, ""); print "      " substr($0, 1, 240); shown++ }'
+done
 log "total time $(fmt_ms $(($(now_ms) - T_START)))"
 
 status=0
