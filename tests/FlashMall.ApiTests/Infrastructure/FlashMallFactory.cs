@@ -193,22 +193,25 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <remarks>Best effort: the broker may be in the middle of another test's restart, and then they stay.</remarks>
     private static async Task DeleteBrokerObjectsAsync((string[] Queues, string[] Exchanges) objects)
     {
+        // Bounded: a broker that accepts the socket and never answers the handshake (seen once on a
+        // RabbitMQ that had been restarted by a test) must not hang the suite in a fixture's disposal.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try
         {
             var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(TestEnvironment.RabbitMq!), AutomaticRecoveryEnabled = false };
-            await using var connection = await factory.CreateConnectionAsync();
-            await using var channel = await connection.CreateChannelAsync();
+            await using var connection = await factory.CreateConnectionAsync(timeout.Token);
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: timeout.Token);
             foreach (var queue in objects.Queues)
             {
-                await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+                await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false, cancellationToken: timeout.Token);
             }
             foreach (var exchange in objects.Exchanges)
             {
-                await channel.ExchangeDeleteAsync(exchange);
+                await channel.ExchangeDeleteAsync(exchange, cancellationToken: timeout.Token);
             }
         }
         catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.RabbitMQClientException or RabbitMQ.Client.Exceptions.OperationInterruptedException
-            or System.Net.Sockets.SocketException or IOException or TimeoutException)
+            or System.Net.Sockets.SocketException or IOException or TimeoutException or OperationCanceledException)
         {
             // Left behind, as before this cleanup existed.
         }
