@@ -193,8 +193,8 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <remarks>Best effort: the broker may be in the middle of another test's restart, and then they stay.</remarks>
     private static async Task DeleteBrokerObjectsAsync((string[] Queues, string[] Exchanges) objects)
     {
-        // Bounded: a broker that accepts the socket and never answers the handshake (seen once on a
-        // RabbitMQ that had been restarted by a test) must not hang the suite in a fixture's disposal.
+        // Bounded: a broker that accepts the socket and never answers the handshake (seen once, in a
+        // second run of the suite against one RabbitMQ) must not hang the suite in a fixture's disposal.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try
         {
