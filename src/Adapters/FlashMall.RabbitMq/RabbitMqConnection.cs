@@ -37,7 +37,21 @@ internal sealed partial class RabbitMqConnection(IOptions<RabbitMqConnectionOpti
                     RequestedHeartbeat = TimeSpan.FromSeconds(15),
                     ClientProvidedName = $"flashmall/{Environment.MachineName}/{Environment.ProcessId}",
                 };
-                var connection = await factory.CreateConnectionAsync(cancellationToken);
+                // Bounded: RabbitMQ.Client waits for the broker's connection.start without a timeout, and a
+                // broker that accepts the socket but never answers (seen on a wedged test broker) would
+                // hold this gate, and every publisher and consumer behind it, until the node stops.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(options.Value.ConnectTimeout);
+                IConnection connection;
+                try
+                {
+                    connection = await factory.CreateConnectionAsync(timeout.Token);
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new InvalidOperationException(
+                        $"RabbitMQ accepted the connection but did not complete the handshake within {options.Value.ConnectTimeout.TotalSeconds:0} s.", ex);
+                }
                 connection.ConnectionShutdownAsync += (_, e) =>
                 {
                     if (e.Initiator != ShutdownInitiator.Application)

@@ -79,6 +79,12 @@ public static class RabbitMqRegistration
 internal sealed class RabbitMqConnectionOptions
 {
     public string ConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// How long one attempt to connect (socket, handshake, open) may take before it fails and is retried; the
+    /// client's abort of the failed attempt adds up to 5 s.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Ready while the connection to the broker is open (it recovers by itself after a broker restart).</summary>
