@@ -66,7 +66,10 @@ internal sealed class HttpPaymentProvider(HttpClient http, SelfAddress self, Pay
         {
             throw new PaymentProviderException(ProviderFailure.NotSent, "The payment provider could not be reached.", ex);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException
+        // SocketException and IOException too: a connection reset just after it opened can escape
+        // SocketsHttpHandler unwrapped (SocketException 107 from reading the remote end point; seen in
+        // BrokenProviderTests), and it was answered 500 instead of parking the intent.
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or SocketException or IOException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new PaymentProviderException(ProviderFailure.Unknown, "The payment provider's answer was lost.", ex);
