@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Payments;
 using FlashMall.Payments.Provider;
+using FlashMall.Payments.Simulator;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,8 @@ namespace FlashMall.UnitTests.Payments;
 /// unwrapped. A connection the provider resets just after it opened can surface as a bare
 /// <see cref="SocketException"/> (107, from reading the remote end point) instead of an
 /// <see cref="HttpRequestException"/>; BrokenProviderTests hit it now and then, and the buyer got a
-/// 500. The failure is injected here so the mapping is checked every run, not only when the race is lost.
+/// 500. The simulator's webhook sender had the same gap (the delivery ended with no retry). The failure
+/// is injected here so the mapping is checked every run, not only when the race is lost.
 /// </summary>
 public sealed class HttpPaymentProviderFailureTests
 {
@@ -56,21 +58,57 @@ public sealed class HttpPaymentProviderFailureTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => provider.CreateAsync(Request, cancelled.Token));
     }
 
-    private static HttpPaymentProvider Provider(HttpMessageHandler handler)
+    [Fact]
+    public async Task The_simulators_webhook_is_retried_after_a_bare_socket_failure()
     {
-        var options = Options.Create(new PaymentsOptions
+        var attempts = 0;
+        var handler = new FailingHandler(() => Interlocked.Increment(ref attempts) == 1
+            ? throw new SocketException((int)SocketError.NotConnected)
+            : new HttpResponseMessage(HttpStatusCode.OK));
+        var options = Options(simulator => simulator.RetryBase = TimeSpan.FromMilliseconds(10));
+        using var sender = new WebhookSender(new OneClient(handler), Secrets(options), options, TimeProvider.System, NullLogger<WebhookSender>.Instance);
+        await sender.StartAsync(CancellationToken.None);
+
+        sender.Send(new Uri("http://127.0.0.1:1/api/payments/webhook"), "evt-1", "{}"u8.ToArray());
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Volatile.Read(ref attempts) < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        await sender.StopAsync(CancellationToken.None);
+        Assert.Equal(2, Volatile.Read(ref attempts)); // failed once, delivered on the retry, and not sent again
+    }
+
+    private static IOptions<PaymentsOptions> Options(Action<SimulatorOptions>? simulator = null)
+    {
+        var options = new PaymentsOptions
         {
             Provider = { BaseUrl = "http://127.0.0.1:1/", ApiKey = "test-api-key" },
             Webhook = { Secrets = ["test-webhook-secret"] },
-        });
-        var secrets = new PaymentSecrets(options, Options.Create(new DataOptions()), NullLogger<PaymentSecrets>.Instance);
-        return new HttpPaymentProvider(new HttpClient(handler), new SelfAddress(server: null!, options), secrets);
+        };
+        simulator?.Invoke(options.Simulator);
+        return Microsoft.Extensions.Options.Options.Create(options);
+    }
+
+    private static PaymentSecrets Secrets(IOptions<PaymentsOptions> options) =>
+        new(options, Microsoft.Extensions.Options.Options.Create(new DataOptions()), NullLogger<PaymentSecrets>.Instance);
+
+    private static HttpPaymentProvider Provider(HttpMessageHandler handler)
+    {
+        var options = Options();
+        return new HttpPaymentProvider(new HttpClient(handler), new SelfAddress(server: null!, options), Secrets(options));
     }
 
     private sealed class FailingHandler(Func<HttpResponseMessage> answer) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             Task.FromResult(answer());
+    }
+
+    private sealed class OneClient(HttpMessageHandler handler) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new(handler, disposeHandler: false);
     }
 
     /// <summary>A response body whose connection drops on the first read.</summary>

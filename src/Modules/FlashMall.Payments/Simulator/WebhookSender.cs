@@ -89,7 +89,11 @@ internal sealed partial class WebhookSender(
                     return;
                 }
             }
-            catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            // A bare SocketException or IOException is a network error too: SocketsHttpHandler lets one through
+            // unwrapped when the receiver resets a connection just as it opens (see HttpPaymentProvider), and
+            // it used to end the delivery with no retry and no log.
+            catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException
+                || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 LogAttemptFailed(logger, eventId, attempt, ex.Message);
             }
