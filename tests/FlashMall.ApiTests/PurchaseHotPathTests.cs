@@ -1,10 +1,13 @@
 using System.Diagnostics.Metrics;
+using System.Security.Claims;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using FlashMall.ApiTests.Infrastructure;
+using FlashMall.Kernel.Http;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FlashMall.ApiTests;
@@ -147,6 +150,51 @@ public sealed class PurchaseHotPathTests(FlashMallFactory hot, FullPipelineFacto
         Assert.Equal(3, onHot.Handled); // two purchases and one anonymous challenge
         Assert.Equal(1, onHot.FullPipeline); // the body past 1 KB it does not read
         Assert.Equal((0, 0), onFull); // rate limits on: not placed at all
+    }
+
+    /// <summary>
+    /// A buyer's token the node has validated in full is known to the hot path's authenticator,
+    /// which then answers without the bearer handler — never past the token's expiry, never for a
+    /// token it has not seen validated, a tampered one, or one with a privileged role (the handler
+    /// checks those against the store every time), and only for one well-formed Authorization header.
+    /// </summary>
+    [Fact]
+    public async Task Only_a_validated_unexpired_buyers_token_is_known_without_the_bearer_handler()
+    {
+        var authenticator = hot.Services.GetServices<IHotPathAuthenticator>().Single();
+        ClaimsPrincipal? Known(params string[] authorization)
+        {
+            var context = new DefaultHttpContext();
+            context.Request.Headers.Authorization = authorization;
+            return authenticator.TryAuthenticate(context);
+        }
+        var merchandiser = await hot.NewUserAsync("merchandiser");
+        var sale = await hot.LiveSaleAsync(merchandiser.Client, quantity: 10, perUserLimit: 5);
+        var buyerId = Guid.NewGuid();
+        var token = hot.BuyerToken(buyerId, TimeSpan.FromSeconds(3));
+        var expires = DateTime.UtcNow.AddSeconds(3);
+
+        Assert.Null(Known($"Bearer {token}")); // not validated yet
+        using var buyer = hot.ClientWithToken(token);
+        await (await buyer.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+        Assert.Equal(buyerId.ToString(), Known($"Bearer {token}")?.FindFirst("sub")?.Value);
+        Assert.Same(Known($"Bearer {token}"), Known($"bearer   {token} ")); // the handler's reading of the header
+        Assert.Null(Known($"Bearer {token}", $"Bearer {token}"));
+        Assert.Null(Known($"Basic {token}"));
+        Assert.Null(Known($"Bearer {token[..^2]}{(token[^2] == 'A' ? "BB" : "AA")}"));
+        await (await buyer.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted); // answered on what it knows
+
+        // A privileged token is validated, and its roles looked up, by the handler every time.
+        await (await merchandiser.Client.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+        Assert.Null(Known($"Bearer {merchandiser.Tokens.AccessToken}"));
+
+        while (DateTime.UtcNow < expires.AddMilliseconds(200))
+        {
+            await Task.Delay(100);
+        }
+        Assert.Null(Known($"Bearer {token}")); // expired: the handler decides again (within its clock skew)
+        var stored = await hot.StoredAsync(sale);
+        Assert.Equal((3, 3), (stored.Reservations, stored.Units)); // two purchases of the buyer's, one of the merchandiser's
     }
 
     private static async Task<(int Handled, int FullPipeline)> CountHotPathAsync(FlashMallFactory node)

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -13,7 +14,8 @@ namespace FlashMall.Kernel.Http;
 /// sale's opening second is decided). <see cref="HotPathMiddleware"/> runs it right after the
 /// checks every request gets — routing, role gate, load shedding, body limits, signed requests —
 /// instead of the rest of the pipeline: it authenticates with the default scheme itself (a missing
-/// or bad token is challenged exactly as authorization would), opens the request's log scope, and
+/// or bad token is challenged exactly as authorization would) unless an <see cref="IHotPathAuthenticator"/>
+/// already knows the caller, opens the request's log scope, and
 /// the handler binds its few inputs by hand and runs the endpoint's own code. The handler returns
 /// <c>false</c>, having changed nothing, for a request it does not recognise (a body it cannot
 /// read, an unusual content type): the full pipeline then answers it as it always did.
@@ -31,6 +33,21 @@ public sealed class HotPath(Func<HttpContext, ValueTask<bool>> handle)
 public interface IHotPathVeto
 {
     bool Vetoes(HttpContext context);
+}
+
+/// <summary>
+/// A module that can tell, without the authentication handler, who sends a request whose token it
+/// has already validated in full and that needs no check beyond that (a buyer's token, on a sale
+/// night sent with request after request). The hot paths ask it first and authenticate with the
+/// default scheme only when it does not know the token.
+/// </summary>
+public interface IHotPathAuthenticator
+{
+    /// <summary>
+    /// The request's user, or null: authenticate the usual way. The principal may be shared by
+    /// every request with the same token: a hot handler reads it and never changes it.
+    /// </summary>
+    ClaimsPrincipal? TryAuthenticate(HttpContext context);
 }
 
 /// <summary>Marking hot endpoints and placing their middleware.</summary>
@@ -77,6 +94,7 @@ internal sealed class HotPathMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly IHotPathVeto[] _vetoes;
+    private readonly IHotPathAuthenticator[] _authenticators;
     private readonly ILogger _requestLogger;
 
     public const string MeterName = "FlashMall.Http";
@@ -85,7 +103,9 @@ internal sealed class HotPathMiddleware
     private static readonly KeyValuePair<string, object?> FullPipeline = new("outcome", "full_pipeline");
     private readonly Counter<long> _requests;
 
-    public HotPathMiddleware(RequestDelegate next, IEnumerable<IHotPathVeto> vetoes, ILoggerFactory loggers, EndpointDataSource endpoints, IMeterFactory meters)
+    public HotPathMiddleware(
+        RequestDelegate next, IEnumerable<IHotPathVeto> vetoes, IEnumerable<IHotPathAuthenticator> authenticators, ILoggerFactory loggers,
+        EndpointDataSource endpoints, IMeterFactory meters)
     {
         if (HotPathRegistration.Misdeclared(endpoints) is { Count: > 0 } wrong)
         {
@@ -93,6 +113,7 @@ internal sealed class HotPathMiddleware
         }
         _next = next;
         _vetoes = [.. vetoes];
+        _authenticators = [.. authenticators];
         _requestLogger = loggers.CreateLogger(RequestLogScope.CategoryName);
         _requests = meters.Create(MeterName).CreateCounter<long>(CounterName, "{request}",
             "Requests to hot endpoints: answered by the lean path (handled), or left to the full pipeline (vetoed, or a request the lean path does not read).");
@@ -117,20 +138,24 @@ internal sealed class HotPathMiddleware
 
     private async Task RunAsync(HttpContext context, HotPath hot)
     {
-        var authentication = await context.AuthenticateAsync();
-        if (!authentication.Succeeded)
+        if (Remembered(context) is not { } user)
         {
-            // What authorization does for an endpoint that requires a user: the scheme's challenge
-            // (401 unauthorized without a token, invalid_token with a bad one).
-            using (RequestLogScope.Begin(_requestLogger, context))
+            var authentication = await context.AuthenticateAsync();
+            if (!authentication.Succeeded)
             {
-                await context.ChallengeAsync();
+                // What authorization does for an endpoint that requires a user: the scheme's challenge
+                // (401 unauthorized without a token, invalid_token with a bad one).
+                using (RequestLogScope.Begin(_requestLogger, context))
+                {
+                    await context.ChallengeAsync();
+                }
+                RequestLogScope.TagTrafficClass(context);
+                _requests.Add(1, Handled);
+                return;
             }
-            RequestLogScope.TagTrafficClass(context);
-            _requests.Add(1, Handled);
-            return;
+            user = authentication.Principal;
         }
-        context.User = authentication.Principal;
+        context.User = user;
         bool handled;
         using (RequestLogScope.Begin(_requestLogger, context))
         {
@@ -146,5 +171,17 @@ internal sealed class HotPathMiddleware
             _requests.Add(1, FullPipeline);
             await _next(context);
         }
+    }
+
+    private ClaimsPrincipal? Remembered(HttpContext context)
+    {
+        foreach (var authenticator in _authenticators)
+        {
+            if (authenticator.TryAuthenticate(context) is { } user)
+            {
+                return user;
+            }
+        }
+        return null;
     }
 }

@@ -45,6 +45,7 @@ public static class AccountsModule
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddSingleton<CachingTokenHandler>();
+        services.AddSingleton<IHotPathAuthenticator, RememberedBuyerTokens>();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<TokenService, CachingTokenHandler>((bearer, tokens, handler) =>
             {

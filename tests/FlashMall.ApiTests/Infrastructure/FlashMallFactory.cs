@@ -114,7 +114,7 @@ public class FlashMallFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// the Accounts module signs them (buyers' tokens are not checked against the store), so a
     /// test can field thousands of distinct buyers without hashing thousands of passwords.
     /// </summary>
-    public string BuyerToken(Guid userId) => TestTokens.Buyer(_signingKey, userId);
+    public string BuyerToken(Guid userId, TimeSpan? lifetime = null) => TestTokens.Buyer(_signingKey, userId, lifetime);
 
     /// <summary>A client signed in as the bootstrapped admin.</summary>
     public async Task<HttpClient> AdminClientAsync()
@@ -267,8 +267,8 @@ public sealed record TestUser(string UserId, string Email, string Password, Toke
 
 public static class TestTokens
 {
-    /// <summary>A buyer's access token for <paramref name="userId"/>, as the Accounts module signs them with <paramref name="signingKey"/>.</summary>
-    public static string Buyer(string signingKey, Guid userId)
+    /// <summary>A buyer's access token for <paramref name="userId"/>, as the Accounts module signs them with <paramref name="signingKey"/> (valid 15 minutes unless said).</summary>
+    public static string Buyer(string signingKey, Guid userId, TimeSpan? lifetime = null)
     {
         var now = DateTime.UtcNow;
         return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
@@ -277,7 +277,7 @@ public static class TestTokens
             Audience = "flashmall-api",
             IssuedAt = now,
             NotBefore = now,
-            Expires = now.AddMinutes(15),
+            Expires = now + (lifetime ?? TimeSpan.FromMinutes(15)),
             Claims = new Dictionary<string, object> { ["sub"] = userId.ToString(), ["jti"] = Guid.NewGuid().ToString("N"), ["role"] = new[] { "buyer" } },
             SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
                 new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Convert.FromBase64String(signingKey)), Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
