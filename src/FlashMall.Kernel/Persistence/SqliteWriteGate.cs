@@ -16,14 +16,31 @@ public static class SqliteWriteGate
 {
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
 
-    /// <summary>Waits for this file's turn; dispose the result to end it (nothing to wait for on other providers).</summary>
-    public static async ValueTask<Turn> EnterAsync(DbContext db, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Waits for this file's turn; dispose the result to end it (nothing to wait for on other providers).
+    /// On a thread of its own (<see cref="Hosting.DedicatedThread"/>: the journal's drain, the
+    /// reservation writer, the order worker) the wait blocks that thread: awaited, the turn would
+    /// resume on a thread-pool thread, and the batch after it — SQLite works synchronously, a
+    /// thousand rows take tens to hundreds of milliseconds — would hold that pool thread, and the
+    /// requests queued behind it, instead of the writer's own.
+    /// </summary>
+    public static ValueTask<Turn> EnterAsync(DbContext db, CancellationToken cancellationToken = default)
     {
         if (!db.Database.IsSqlite())
         {
-            return default;
+            return ValueTask.FromResult(default(Turn));
         }
         var gate = Gates.GetOrAdd(db.Database.GetDbConnection().DataSource, _ => new SemaphoreSlim(1, 1));
+        if (Hosting.DedicatedThread.IsCurrent)
+        {
+            gate.Wait(cancellationToken);
+            return ValueTask.FromResult(new Turn(gate));
+        }
+        return EnterAsync(gate, cancellationToken);
+    }
+
+    private static async ValueTask<Turn> EnterAsync(SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
         await gate.WaitAsync(cancellationToken);
         return new Turn(gate);
     }
