@@ -206,10 +206,16 @@ public sealed class RiskTests(RiskFactory factory) : IClassFixture<RiskFactory>
         Assert.Equal(HttpStatusCode.OK, (await anonymousFromBlockedRange.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await fine.GetAsync("/api/orders")).StatusCode);
 
-        var logged = await factory.DecisionsAsync($"rule=blocked_user&userId={RiskFactory.BlockedUser}&pageSize=100", atLeast: 1);
-        Assert.Contains(logged.GetProperty("items").EnumerateArray(), d =>
-            d.GetProperty("action").GetString() == "request" && d.GetProperty("subject").GetString() == "GET /api/orders"
-            && d.GetProperty("ip").GetString() == "198.51.100.21");
+        // The decision is written behind the answer, and other tests' refusals of the same blocked
+        // user are in the log too: wait for this one.
+        using var admin = await factory.AdminClientAsync();
+        await LedgerScenarios.EventuallyAsync(async () =>
+        {
+            var logged = await (await admin.GetAsync($"/api/admin/risk/decisions?rule=blocked_user&userId={RiskFactory.BlockedUser}&pageSize=100")).JsonAsync();
+            return logged.GetProperty("items").EnumerateArray().Any(d =>
+                d.GetProperty("action").GetString() == "request" && d.GetProperty("subject").GetString() == "GET /api/orders"
+                && d.GetProperty("ip").GetString() == "198.51.100.21");
+        }, "the refusal of GET /api/orders from 198.51.100.21 in the decisions log", seconds: 10);
     }
 
     [Fact]
