@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
-using FlashMall.Kernel.Http;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -77,7 +76,8 @@ internal sealed class CachingTokenHandler : JsonWebTokenHandler
                 _validated.Clear();
                 Interlocked.Exchange(ref _entries, 0);
             }
-            _validated[token] = new Remembered(result, validated.ValidTo, IsBuyerOnly(result.ClaimsIdentity) ? new ClaimsPrincipal(result.ClaimsIdentity) : null);
+            var principal = new ClaimsPrincipal(result.ClaimsIdentity);
+            _validated[token] = new Remembered(result, validated.ValidTo, PrivilegedRoles.IsBuyerOnly(principal) ? principal : null);
             result = new TokenValidationResult
             {
                 IsValid = true,
@@ -88,22 +88,5 @@ internal sealed class CachingTokenHandler : JsonWebTokenHandler
             };
         }
         return result;
-    }
-
-    /// <summary>A valid subject and no role but the buyer's: what <see cref="PrivilegedRoles"/> lets through without asking the store.</summary>
-    private static bool IsBuyerOnly(ClaimsIdentity identity)
-    {
-        if (!Guid.TryParse(identity.FindFirst(FlashMallClaims.UserId)?.Value, out _))
-        {
-            return false;
-        }
-        foreach (var claim in identity.Claims)
-        {
-            if (claim.Type == FlashMallClaims.Role && claim.Value != Roles.Buyer)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 }

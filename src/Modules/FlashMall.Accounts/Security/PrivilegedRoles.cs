@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using FlashMall.Accounts.Persistence;
 using FlashMall.Kernel.Http;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -15,13 +16,28 @@ internal static class PrivilegedRoles
 {
     public static Task CheckStillHeldAsync(TokenValidatedContext context)
     {
-        var principal = context.Principal!;
-        if (!Guid.TryParse(principal.FindFirst(FlashMallClaims.UserId)?.Value, out var userId))
+        var (userId, claimed) = Read(context.Principal!);
+        if (userId is null)
         {
             context.Fail("The token has no valid subject.");
             return Task.CompletedTask;
         }
-        // A buyer's token (every purchase) costs one pass over its claims and nothing else.
+        return claimed is null ? Task.CompletedTask : CheckInStoreAsync(context, userId.Value, claimed);
+    }
+
+    /// <summary>A buyer's token: a valid subject and no role the store would be asked about (the purchase's hot path may know it without the handler).</summary>
+    public static bool IsBuyerOnly(ClaimsPrincipal principal) => Read(principal) is ({ }, null);
+
+    /// <summary>
+    /// The token's subject (null: not a valid user id) and the roles it claims beyond the buyer's
+    /// (null: none). A buyer's token (every purchase) costs one pass over its claims and nothing else.
+    /// </summary>
+    private static (Guid? UserId, HashSet<string>? Claimed) Read(ClaimsPrincipal principal)
+    {
+        if (!Guid.TryParse(principal.FindFirst(FlashMallClaims.UserId)?.Value, out var userId))
+        {
+            return (null, null);
+        }
         HashSet<string>? claimed = null;
         foreach (var claim in principal.Claims)
         {
@@ -30,7 +46,7 @@ internal static class PrivilegedRoles
                 (claimed ??= new HashSet<string>(StringComparer.Ordinal)).Add(claim.Value);
             }
         }
-        return claimed is null ? Task.CompletedTask : CheckInStoreAsync(context, userId, claimed);
+        return (userId, claimed);
     }
 
     private static async Task CheckInStoreAsync(TokenValidatedContext context, Guid userId, HashSet<string> claimed)
