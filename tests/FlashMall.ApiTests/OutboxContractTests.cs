@@ -19,7 +19,7 @@ public sealed class OutboxContractTests
     public static TheoryData<string> Transports =>
         TestEnvironment.RabbitMq is null ? new TheoryData<string>("InProcess") : new TheoryData<string>("InProcess", "RabbitMq");
 
-    private static FlashMallFactory NewNode(FlashMallFactory? shareWith = null)
+    internal static FlashMallFactory NewNode(FlashMallFactory? shareWith = null)
     {
         var node = shareWith is null ? new FlashMallFactory() : new SecondNodeFactory(shareWith);
         node.ConfigureTestServices = services => services
@@ -43,7 +43,7 @@ public sealed class OutboxContractTests
         }
     }
 
-    private static async Task<FlashMallFactory> StartAsync(FlashMallFactory node, string transport, string role = "all")
+    internal static async Task<FlashMallFactory> StartAsync(FlashMallFactory node, string transport, string role = "all")
     {
         await ((IAsyncLifetime)node).InitializeAsync();
         node.Settings["role"] = role;
@@ -55,7 +55,7 @@ public sealed class OutboxContractTests
         return node;
     }
 
-    private static async Task PublishAsync(FlashMallFactory node, params TestEvent[] events)
+    internal static async Task PublishAsync(FlashMallFactory node, params TestEvent[] events)
     {
         await node.WithScopeAsync(async services =>
         {
@@ -69,9 +69,9 @@ public sealed class OutboxContractTests
         });
     }
 
-    private static Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15) => EventuallyAsync(() => Task.FromResult(condition()), what, seconds);
+    internal static Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15) => EventuallyAsync(() => Task.FromResult(condition()), what, seconds);
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 15)
+    internal static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int seconds = 15)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
@@ -352,7 +352,18 @@ public sealed class OutboxContractTests
             await ((IAsyncLifetime)first).DisposeAsync();
         }
     }
+}
 
+/// <summary>Runs alone, after the parallel test classes: restarting the one RabbitMQ every test shares would stall their deliveries.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SharedBrokerRestartGroup
+{
+    public const string Name = "Shared broker restart";
+}
+
+[Collection(SharedBrokerRestartGroup.Name)]
+public sealed class BrokerRestartTests
+{
     /// <summary>
     /// RabbitMQ is stopped and started again while events are being committed: every event is
     /// consumed exactly once, in order per aggregate, once the connection has recovered.
@@ -361,7 +372,7 @@ public sealed class OutboxContractTests
     public async Task A_broker_restart_mid_stream_loses_nothing_and_processes_nothing_twice()
     {
         var run = Guid.NewGuid().ToString("N");
-        var node = await StartAsync(NewNode(), "RabbitMq");
+        var node = await OutboxContractTests.StartAsync(OutboxContractTests.NewNode(), "RabbitMq");
         try
         {
             var events = Enumerable.Range(0, 600).Select(i => new TestEvent(run, $"agg-{i % 12}", i / 12)).ToArray();
@@ -369,15 +380,15 @@ public sealed class OutboxContractTests
             {
                 for (var batch = 0; batch < events.Length; batch += 20)
                 {
-                    await PublishAsync(node, events[batch..(batch + 20)]);
+                    await OutboxContractTests.PublishAsync(node, events[batch..(batch + 20)]);
                     await Task.Delay(100);
                 }
             });
-            await EventuallyAsync(() => TestConsumer.Received(run).Count > 0, "the first deliveries");
+            await OutboxContractTests.EventuallyAsync(() => TestConsumer.Received(run).Count > 0, "the first deliveries");
             await RestartRabbitMqAsync();
             await publishing;
 
-            await EventuallyAsync(() => TestConsumer.Received(run).Count >= 600, "600 deliveries after the restart", seconds: 90);
+            await OutboxContractTests.EventuallyAsync(() => TestConsumer.Received(run).Count >= 600, "600 deliveries after the restart", seconds: 90);
             await Task.Delay(500);
             var received = TestConsumer.Received(run);
             Assert.Equal(600, received.Count);
@@ -386,7 +397,7 @@ public sealed class OutboxContractTests
                 Assert.Equal(Enumerable.Range(0, 50), aggregate.Select(e => e.Sequence));
             }
             Assert.True(node.Logs.All.Contains("Connection to RabbitMQ recovered", StringComparison.Ordinal), "the client recovered its connection");
-            await EventuallyAsync(() => node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().Count(m => m.SentAt == null)) == 0, "all marked sent");
+            await OutboxContractTests.EventuallyAsync(() => node.WithScope(s => s.GetRequiredService<CatalogDbContext>().Set<OutboxMessage>().Count(m => m.SentAt == null)) == 0, "all marked sent");
         }
         finally
         {
