@@ -48,9 +48,10 @@ public sealed class DuplicatingProviderFactory : PaymentsFactory
 public sealed class BrokenProviderFactory : PaymentsFactory
 {
     private readonly TcpListener _provider = new(IPAddress.Loopback, 0);
-    private int _connections;
+    private int _calls;
 
-    public int Connections => Volatile.Read(ref _connections);
+    /// <summary>Requests that reached the provider.</summary>
+    public int Calls => Volatile.Read(ref _calls);
 
     public override async Task InitializeAsync()
     {
@@ -60,22 +61,47 @@ public sealed class BrokenProviderFactory : PaymentsFactory
         {
             while (true)
             {
+                TcpClient connection;
                 try
                 {
-                    using var connection = await _provider.AcceptTcpClientAsync();
-                    Interlocked.Increment(ref _connections);
-                    connection.Client.LingerState = new LingerOption(true, 0); // reset, no answer
+                    connection = await _provider.AcceptTcpClientAsync();
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
                     return;
                 }
+                _ = ResetAfterRequestAsync(connection);
             }
         });
         Settings["Payments:Provider:BaseUrl"] = $"http://127.0.0.1:{((IPEndPoint)_provider.LocalEndpoint).Port}/";
         Settings["Payments:Provider:MinimumThroughput"] = "2";
         Settings["Payments:Provider:FailureRatio"] = "0.5";
         Settings["Payments:Provider:BreakDuration"] = "00:02:00";
+        // The 30-second reconciliation (:00 and :30) looks up only intents left 5 s: firing between
+        // the first calls it would add a call, and a failure towards the breaker, of its own.
+        Settings["Payments:Reconciliation:After"] = "00:00:05";
+    }
+
+    /// <summary>
+    /// Counts a call once its request's first bytes arrive, then resets the connection without an
+    /// answer. The client's connection pool may open a connection it never sends on: not a call.
+    /// </summary>
+    private async Task ResetAfterRequestAsync(TcpClient connection)
+    {
+        using (connection)
+        {
+            try
+            {
+                if (await connection.GetStream().ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(30)) > 0)
+                {
+                    Interlocked.Increment(ref _calls);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or TimeoutException or ObjectDisposedException)
+            {
+            }
+            connection.Client.LingerState = new LingerOption(true, 0); // reset, no answer
+        }
     }
 
     public override async ValueTask DisposeAsync()
@@ -153,7 +179,7 @@ public sealed class BrokenProviderTests(BrokenProviderFactory factory) : IClassF
         }
 
         // Two calls reached the provider; once the breaker opened, the others were refused without a call.
-        Assert.Equal(2, factory.Connections);
+        Assert.Equal(2, factory.Calls);
         var byOrder = await factory.WithScopeAsync(s => s.GetRequiredService<PaymentsDbContext>().Payments.ToDictionaryAsync(p => p.OrderId.ToString(), p => p.Status));
         var statuses = orders.Select(o => byOrder[o]).ToList();
         // An unknown outcome is parked for reconciliation; a call never sent failed outright (a retry makes a new intent).
@@ -164,9 +190,11 @@ public sealed class BrokenProviderTests(BrokenProviderFactory factory) : IClassF
         }
 
         // Reconciliation cannot reach the provider either: it stops, changes nothing, and the job still succeeds.
+        await Task.Delay(TimeSpan.FromSeconds(5)); // the parked intents are due
         var admin = await factory.AdminClientAsync();
         var run = await (await admin.PostAsync("/api/admin/jobs/payments.reconcile/run", null)).JsonAsync();
         Assert.Equal("succeeded", run.GetProperty("outcome").GetString());
         Assert.Equal(2, await factory.WithScopeAsync(s => s.GetRequiredService<PaymentsDbContext>().Payments.CountAsync(p => p.Status == "unknown")));
+        Assert.Equal(2, factory.Calls); // its lookups were refused by the open breaker, not sent
     }
 }
