@@ -41,22 +41,34 @@ public static class DedicatedThread
 
     /// <summary>
     /// Runs <paramref name="work"/> on a new thread of its own until it completes, its awaits coming
-    /// back to that thread (the current <see cref="TaskScheduler"/> is captured; an await with
+    /// back to that thread (a synchronization context of the thread's own is captured; an await with
     /// <c>ConfigureAwait(false)</c> — inside a library, on real I/O — resumes on the pool as usual).
     /// For work that runs now and then and may block for a long while in between — a scheduled job's
     /// SQLite query over a million rows — so it never holds a thread-pool thread, and the requests
-    /// queued behind it, meanwhile.
+    /// queued behind it, meanwhile. Only awaits come back: tasks the work or a library starts
+    /// (<c>Task.Factory.StartNew</c>, <c>ContinueWith</c>, a loop a lazily built client starts) run on
+    /// the pool as anywhere else, never taking, or waiting for, the work's thread.
     /// </summary>
     public static Task<T> RunAsync<T>(string name, Func<Task<T>> work)
     {
-        var scheduler = new OneThreadScheduler();
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             _isCurrent = true;
-            var task = Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap();
-            task.ContinueWith(_ => scheduler.Finish(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            scheduler.Pump();
+            var context = new OneThreadContext();
+            SynchronizationContext.SetSynchronizationContext(context);
+            Task<T> task;
+            try
+            {
+                task = work();
+            }
+            catch (Exception ex)
+            {
+                task = Task.FromException<T>(ex);
+            }
+            task.ContinueWith(_ => context.Finish(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            context.Pump();
+            SynchronizationContext.SetSynchronizationContext(null);
             if (task.IsCompletedSuccessfully)
             {
                 done.TrySetResult(task.Result);
@@ -75,69 +87,57 @@ public static class DedicatedThread
         return done.Task;
     }
 
-    /// <summary>Runs what is queued to it on the one thread that pumps it; once finished, on the pool (a late continuation).</summary>
-    private sealed class OneThreadScheduler : TaskScheduler
+    /// <summary>Runs what is posted to it on the one thread that pumps it; once finished, on the pool (a late continuation).</summary>
+    private sealed class OneThreadContext : SynchronizationContext
     {
-        private readonly Queue<Task> _tasks = new();
+        private readonly Queue<(SendOrPostCallback Callback, object? State)> _posted = new();
         private bool _finished;
-        private Thread? _thread;
 
-        public override int MaximumConcurrencyLevel => 1;
-
-        /// <summary>Runs queued tasks until <see cref="Finish"/> has been called and none is left.</summary>
+        /// <summary>Runs posted callbacks until <see cref="Finish"/> has been called and none is left.</summary>
         public void Pump()
         {
-            _thread = Thread.CurrentThread;
             while (true)
             {
-                Task next;
-                lock (_tasks)
+                (SendOrPostCallback Callback, object? State) next;
+                lock (_posted)
                 {
-                    while (_tasks.Count == 0 && !_finished)
+                    while (_posted.Count == 0 && !_finished)
                     {
-                        Monitor.Wait(_tasks);
+                        Monitor.Wait(_posted);
                     }
-                    if (_tasks.Count == 0)
+                    if (_posted.Count == 0)
                     {
                         return;
                     }
-                    next = _tasks.Dequeue();
+                    next = _posted.Dequeue();
                 }
-                TryExecuteTask(next);
+                next.Callback(next.State);
             }
         }
 
         public void Finish()
         {
-            lock (_tasks)
+            lock (_posted)
             {
                 _finished = true;
-                Monitor.PulseAll(_tasks);
+                Monitor.PulseAll(_posted);
             }
         }
 
-        protected override void QueueTask(Task task)
+        public override void Post(SendOrPostCallback d, object? state)
         {
-            lock (_tasks)
+            lock (_posted)
             {
                 if (!_finished)
                 {
-                    _tasks.Enqueue(task);
-                    Monitor.Pulse(_tasks);
+                    _posted.Enqueue((d, state));
+                    Monitor.Pulse(_posted);
                     return;
                 }
             }
-            ThreadPool.UnsafeQueueUserWorkItem(t => TryExecuteTask(t), task, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static posted => posted.Callback(posted.State), (Callback: d, State: state), preferLocal: false);
         }
 
-        protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => Thread.CurrentThread == _thread && TryExecuteTask(task);
-
-        protected override IEnumerable<Task> GetScheduledTasks()
-        {
-            lock (_tasks)
-            {
-                return _tasks.ToArray();
-            }
-        }
+        public override SynchronizationContext CreateCopy() => this;
     }
 }

@@ -34,6 +34,27 @@ public sealed class DedicatedThreadTests
         static (int, bool, bool) Here() => (Environment.CurrentManagedThreadId, Thread.CurrentThread.IsThreadPoolThread, DedicatedThread.IsCurrent);
     }
 
+    /// <summary>
+    /// Only awaits come back to the work's thread: a task it (or a library inside it) starts runs on
+    /// the pool. On the work's thread, a loop started that way would hold it for good, and the work's
+    /// own awaits would wait behind it.
+    /// </summary>
+    [Fact]
+    public async Task Tasks_the_work_starts_run_on_the_pool_not_on_its_thread()
+    {
+        var (started, continued, workThread) = await DedicatedThread.RunAsync("test started", async () =>
+        {
+            var here = Environment.CurrentManagedThreadId;
+            var started = await Task.Factory.StartNew(() => (Environment.CurrentManagedThreadId, Thread.CurrentThread.IsThreadPoolThread));
+            var continued = await Task.Delay(10).ContinueWith(_ => (Environment.CurrentManagedThreadId, Thread.CurrentThread.IsThreadPoolThread));
+            return (started, continued, here);
+        });
+        Assert.True(started.IsThreadPoolThread);
+        Assert.NotEqual(workThread, started.CurrentManagedThreadId);
+        Assert.True(continued.IsThreadPoolThread);
+        Assert.NotEqual(workThread, continued.CurrentManagedThreadId);
+    }
+
     [Fact]
     public async Task A_failure_reaches_the_caller_and_the_thread_ends()
     {

@@ -28,6 +28,7 @@ internal sealed class CachingTokenHandler : JsonWebTokenHandler
 
     private readonly ConcurrentDictionary<string, Remembered> _validated = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Remembered>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    private readonly TimeProvider _clock;
     private int _entries;
 
     public CachingTokenHandler(TimeProvider clock)
@@ -35,8 +36,6 @@ internal sealed class CachingTokenHandler : JsonWebTokenHandler
         _clock = clock;
         _bySpan = _validated.GetAlternateLookup<ReadOnlySpan<char>>();
     }
-
-    private readonly TimeProvider _clock;
 
     /// <param name="Result">The full validation's answer; each hit gets a copy of its identity.</param>
     /// <param name="ValidTo">The token's <c>exp</c>.</param>
