@@ -19,6 +19,7 @@ public static class KernelRegistration
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IIdGenerator, TimeOrderedIdGenerator>();
+        builder.Services.TryAddSingleton<PeakShaving>(); // the writers behind a purchase's answer yield to a rush
         builder.Services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
         builder.Services.AddHostedService<StartupTaskRunner>();
         builder.AddProblemResponses();

@@ -22,7 +22,8 @@ namespace FlashMall.Ordering.Workers;
 /// and its existing order is found and reported.
 /// </summary>
 internal sealed partial class ReservationOrderWorker(
-    IServiceScopeFactory scopes, IOptions<OrderingOptions> options, TimeProvider clock, OrderingTelemetry telemetry, ILogger<ReservationOrderWorker> logger)
+    IServiceScopeFactory scopes, IOptions<OrderingOptions> options, PeakShaving peak, TimeProvider clock, OrderingTelemetry telemetry,
+    ILogger<ReservationOrderWorker> logger)
     : BackgroundService
 {
     public const int BatchSize = 100;
@@ -35,6 +36,7 @@ internal sealed partial class ReservationOrderWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             var full = false;
+            var admissions = peak.Admissions;
             var started = clock.GetTimestamp();
             try
             {
@@ -44,11 +46,15 @@ internal sealed partial class ReservationOrderWorker(
             {
                 LogFailed(logger, ex);
             }
-            // While reservations pour in, orders take at most half the store's time: a full batch
-            // is followed by a pause as long as it took, so purchases (the core path) are never
-            // starved by their own orders; the orders catch up when the rush ends.
-            var pause = full ? clock.GetElapsedTime(started) : options.Value.ReservationPollInterval;
-            Task.Delay(pause, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
+            // While this node admits purchases, orders take a tenth of the worker's time (a full
+            // batch is followed by a rest nine times as long, PeakShaving): purchases, the core
+            // path, are never starved by their own orders; the orders catch up flat out when the
+            // rush ends. A batch that was not full found them all: wait for more.
+            var pause = full ? peak.PauseAfter(clock.GetElapsedTime(started), admissions) : options.Value.ReservationPollInterval;
+            if (pause > TimeSpan.Zero)
+            {
+                Task.Delay(pause, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FlashMall.Kernel.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FlashMall.FlashSales.Ledger.Journal;
 
@@ -13,13 +14,18 @@ namespace FlashMall.FlashSales.Ledger.Journal;
 /// good (stock, per-buyer limit, idempotency). A refusal — the database disagreeing with the
 /// counters, which only a bug or a hand-edited database makes — is recorded as released with
 /// reason <c>gate_false_positive</c> and its units go back to the counters. A failed batch is
-/// tried again a second later; meanwhile the records stay on disk and in memory. After each batch
-/// it pauses as long as the batch took, so during a rush it holds a core (and SQLite's one writer)
-/// at most half the time: the buyers' requests come first, and the backlog waits on disk (bounded
-/// by <c>FlashSales:JournalMaxBacklog</c>).
+/// tried again a second later; meanwhile the records stay on disk and in memory.
+/// <para>
+/// Peak shaving (<see cref="PeakShaving"/>): while purchases keep arriving, it rests after each
+/// batch so that it takes a tenth of its time until the backlog fills 60% of
+/// <c>FlashSales:JournalMaxBacklog</c>, and a growing share up to all of it at 90%; the buyers'
+/// requests get the cores, and the backlog waits on disk. When they stop, it writes flat out.
+/// </para>
 /// <para>Starting it recovers the journal first, so the node takes no purchase before that is done.</para>
 /// </summary>
-internal sealed partial class JournalDrain(ReservationJournal journal, ReservationWriter writer, InProcessLedger ledger, ILogger<JournalDrain> logger)
+internal sealed partial class JournalDrain(
+    ReservationJournal journal, ReservationWriter writer, InProcessLedger ledger, PeakShaving peak, IOptions<FlashSalesOptions> options,
+    ILogger<JournalDrain> logger)
     : BackgroundService
 {
     public const int MaxBatch = 2000;
@@ -73,12 +79,15 @@ internal sealed partial class JournalDrain(ReservationJournal journal, Reservati
             }
             try
             {
+                var admissions = peak.Admissions;
                 var started = Stopwatch.GetTimestamp();
                 WriteAsync(batch).GetAwaiter().GetResult();
                 failed = null;
-                // At most half of the time (and of SQLite's one writer) during a rush: the buyers'
-                // requests and the other writers get the rest; the backlog waits on disk.
-                stoppingToken.WaitHandle.WaitOne(Stopwatch.GetElapsedTime(started));
+                var fill = (double)journal.Backlog / options.Value.JournalMaxBacklog;
+                if (peak.PauseAfter(Stopwatch.GetElapsedTime(started), admissions, fill) is { Ticks: > 0 } pause)
+                {
+                    stoppingToken.WaitHandle.WaitOne(pause);
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

@@ -5,6 +5,7 @@ using System.Diagnostics.Metrics;
 using System.IO.Hashing;
 using System.Text;
 using System.Threading.Channels;
+using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,7 @@ internal sealed partial class ReservationJournal : IDisposable
 
     private readonly bool _sells;
     private readonly ReservationWriter _writer;
+    private readonly PeakShaving _peak;
     private readonly ILogger<ReservationJournal> _logger;
     private readonly Lock _recovering = new();
     private Task? _recovery;
@@ -75,10 +77,11 @@ internal sealed partial class ReservationJournal : IDisposable
     /// contend for the file with the node that sells.
     /// </remarks>
     public ReservationJournal(
-        bool sells, IOptions<DataOptions> data, IOptions<FlashSalesOptions> options, ReservationWriter writer, IMeterFactory meters,
+        bool sells, IOptions<DataOptions> data, IOptions<FlashSalesOptions> options, ReservationWriter writer, PeakShaving peak, IMeterFactory meters,
         ILogger<ReservationJournal> logger)
     {
         _sells = sells;
+        _peak = peak;
         _segmentBytes = options.Value.JournalSegmentBytes;
         _writer = writer;
         _logger = logger;
@@ -390,6 +393,7 @@ internal sealed partial class ReservationJournal : IDisposable
             {
                 _undrained.Enqueue(append.Reservation);
             }
+            _peak.Admitted(group.Count);
             foreach (var append in group)
             {
                 append.Durable.TrySetResult();

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using FlashMall.FlashSales.Endpoints;
 using FlashMall.FlashSales.Persistence;
+using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Observability;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +32,7 @@ internal sealed record RedisLedgerKeys(string Prefix)
 /// </summary>
 internal sealed partial class RedisLedger(
     IConnectionMultiplexer redis, RedisLedgerKeys keys, ReservationStream stream, SaleDirectory directory, IServiceScopeFactory scopes,
-    TimeProvider clock, IHostApplicationLifetime lifetime, IMeterFactory meters, ILogger<RedisLedger> logger) : IStockLedger
+    PeakShaving peak, TimeProvider clock, IHostApplicationLifetime lifetime, IMeterFactory meters, ILogger<RedisLedger> logger) : IStockLedger
 {
     public static readonly TimeSpan SoldOutFlagTime = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RebuildLockTime = TimeSpan.FromSeconds(30);
@@ -77,6 +78,7 @@ internal sealed partial class RedisLedger(
         switch (code)
         {
             case RedisLedgerScripts.Reserved:
+                peak.Admitted(1);
                 return ReserveOutcome.Reserved;
             case RedisLedgerScripts.Replayed:
                 return ReserveOutcome.Replayed;

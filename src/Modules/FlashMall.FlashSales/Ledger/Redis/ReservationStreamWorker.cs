@@ -1,4 +1,5 @@
 using FlashMall.FlashSales.Persistence;
+using FlashMall.Kernel.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,11 +13,13 @@ namespace FlashMall.FlashSales.Ledger.Redis;
 /// On nodes that run background work: reads the stream of every sale that is live, about to
 /// start or ended within the last hour, writes its reservations to the database, and claims
 /// entries a dead node left pending. Sleeps <c>FlashSales:Redis:PollInterval</c> only when
-/// every stream was empty.
+/// every stream was empty; while this node admits purchases, rests after each round so that it
+/// takes a tenth of its time (<see cref="PeakShaving"/>: the entries wait in Redis, the buyers get
+/// the cores), and reads flat out once they stop.
 /// </summary>
 internal sealed partial class ReservationStreamWorker(
     ReservationStream stream, RedisLedgerKeys keys, SaleDirectory directory, IServiceScopeFactory scopes, IOptions<RedisLedgerOptions> options,
-    TimeProvider clock, ILogger<ReservationStreamWorker> logger) : BackgroundService
+    PeakShaving peak, TimeProvider clock, ILogger<ReservationStreamWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan SalesRefresh = TimeSpan.FromSeconds(1);
 
@@ -29,6 +32,8 @@ internal sealed partial class ReservationStreamWorker(
         while (!stoppingToken.IsCancellationRequested)
         {
             var busy = false;
+            var admissions = peak.Admissions;
+            var started = clock.GetTimestamp();
             try
             {
                 var now = clock.GetUtcNow();
@@ -67,9 +72,10 @@ internal sealed partial class ReservationStreamWorker(
             {
                 LogFailed(logger, ex, Guid.Empty);
             }
-            if (!busy)
+            var pause = busy ? peak.PauseAfter(clock.GetElapsedTime(started), admissions) : options.Value.PollInterval;
+            if (pause > TimeSpan.Zero)
             {
-                await Task.Delay(options.Value.PollInterval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(pause, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
