@@ -198,6 +198,48 @@ public sealed class RedisLedgerTests
         }
     }
 
+    /// <summary>
+    /// The reserve script is sent by its hash (EVALSHA); a Redis that has forgotten its scripts
+    /// (SCRIPT FLUSH, as a restart or a failover to a fresh replica leaves it) is sent the text
+    /// again, and the buyer never notices.
+    /// </summary>
+    [RedisFact]
+    public async Task A_Redis_that_forgot_its_scripts_mid_sale_is_sent_the_reserve_script_again_and_sells_exactly_its_units()
+    {
+        var node = await NodeAsync();
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 3);
+            using (var first = node.Buyer(Guid.NewGuid()))
+            {
+                await (await first.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+            }
+            await using var admin = await ConnectionMultiplexer.ConnectAsync($"{TestEnvironment.Redis},allowAdmin=true");
+            var server = admin.GetServer(admin.GetEndPoints().Single());
+            var hash = Convert.ToHexStringLower(RedisLedgerScripts.ReserveHash);
+            var exists = (RedisResult[]?)await server.ExecuteAsync("SCRIPT", "EXISTS", hash);
+            Assert.True(exists is [var loaded] && (long)loaded == 1, "the reserve script is not cached under the hash the ledger sends");
+            await server.ScriptFlushAsync();
+
+            for (var i = 0; i < 2; i++)
+            {
+                using var buyer = node.Buyer(Guid.NewGuid());
+                await (await buyer.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted);
+            }
+            using (var late = node.Buyer(Guid.NewGuid()))
+            {
+                using var refused = await late.PurchaseAsync(sale);
+                Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+                Assert.Contains("\"sold_out\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+            Assert.Equal((3, 3, 3), await node.StoredAsync(sale));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
     [RedisFact]
     public Task The_reserve_script_given_bad_arguments_refuses_them_and_changes_nothing() => BadArgumentsAsync(connection: null);
 

@@ -35,6 +35,12 @@ public static class RedisRegistration
         var options = ConfigurationOptions.Parse(connectionString);
         // Start even when Redis is down (ready turns 503) and reconnect by itself.
         options.AbortOnConnectFail = false;
+        // Replies are read on the .NET thread pool, not on the client's own reader threads: on a
+        // few cores those threads and the pool took turns on every reply (per-thread CPU: 7–11%
+        // of the node's in the Redis ledger's purchase load, most of it context switches), and
+        // nothing of ours blocks a pool thread (SQLite writers and scheduled jobs have their own).
+        // docs/BENCHMARKS.md, run R: about a sixth less CPU per purchase.
+        options.SocketManager = SocketManager.ThreadPool;
         var prefix = builder.Configuration.GetValue($"{SharedCacheOptions.SectionName}:{nameof(SharedCacheOptions.KeyPrefix)}", new SharedCacheOptions().KeyPrefix)!;
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));

@@ -69,12 +69,26 @@ internal sealed partial class RedisLedger(
         {
             return ReserveOutcome.SoldOut; // no Redis call (a keyed request may be a retry: the script looks)
         }
-        var code = (int)await redis.GetDatabase().ScriptEvaluateAsync(RedisLedgerScripts.Reserve, state.Keys.Reserve,
+        RedisValue[] arguments =
         [
             epoch, userId.ToString("N"), quantity, reservationId.ToString("N"),
             clock.GetUtcNow().ToUnixTimeMilliseconds(), FlashSaleEndpoints.MaxPerUserLimit,
             Telemetry.TraceParentOf(Activity.Current) ?? "",
-        ]);
+        ];
+        var database = redis.GetDatabase();
+        RedisResult reply;
+        try
+        {
+            // EVALSHA with the hash computed once: given the text, the client finds the hash by
+            // looking the whole script up in a dictionary on every call.
+            reply = await database.ScriptEvaluateAsync(RedisLedgerScripts.ReserveHash, state.Keys.Reserve, arguments);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // Redis lost its script cache (a restart, a failover): EVAL loads it again.
+            reply = await database.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, state.Keys.Reserve, arguments);
+        }
+        var code = (int)reply;
         switch (code)
         {
             case RedisLedgerScripts.Reserved:

@@ -56,6 +56,11 @@ internal static class RedisLedgerScripts
     /// <summary>The release script does not know the reservation.</summary>
     public const int Unknown = 2;
 
+    /// <summary>The SHA-1 of <see cref="Reserve"/>, as Redis names a cached script (EVALSHA).</summary>
+#pragma warning disable CA5350 // SHA-1 is how Redis names scripts, not a security measure
+    public static readonly byte[] ReserveHash = System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(Reserve));
+#pragma warning restore CA5350
+
     /// <summary>
     /// KEYS: meta, buyers, reservations, stream. ARGV: epoch, buyer (32 lowercase hex), units,
     /// reservation id (32 lowercase hex), now (Unix ms), most units per purchase (1–999), the
