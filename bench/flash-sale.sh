@@ -17,7 +17,9 @@
 # 20,000 buyers' tokens with the node's signing key (python3); then with `wrk -t2 -c256
 # --latency`, 3 s warm-up each:
 # The baseline is bare Kestrel's POST /plaintext driven by the same wrk Lua script as the
-# purchases (bare GET without a script is printed for context). Warm-ups are 10 s: the JIT
+# purchases (bare GET without a script is printed for context). It is measured again after each
+# FlashMall run, once that node has stopped (3 s warm-up), and each purchase run's ratio is to the
+# mean of the baselines just before and just after it. Warm-ups are 10 s: the JIT
 # needs several seconds of load before the purchase path runs at full speed.
 #   1. POST /api/flash-sales/{id}/purchase, each request the next buyer's token;
 #   2. a stampede on a 1,000-unit sale (1 per buyer) until it is sold out, then counts the 202s
@@ -126,7 +128,7 @@ run_wrk() { # label url [lua] [server pid] -> sets RPS P50 P99 STATUSES, and CPU
   local label="$1" url="$2" script="${3:-}" pid="${4:-}" out ticks
   local args=(-t"$THREADS" -c"$CONNECTIONS" --latency --timeout 10s)
   [[ -n "$script" ]] && args+=(-s "$script")
-  wrk "${args[@]}" -d"$WARMUP" "$url" >/dev/null 2>&1 || true
+  wrk "${args[@]}" -d"${WARM:-$WARMUP}" "$url" >/dev/null 2>&1 || true
   log "measuring $label ($DURATION)"
   [[ -n "$pid" ]] && ticks="$(cpu_ticks "$pid")"
   out="$(wrk "${args[@]}" -d"$DURATION" "$url")"
@@ -145,6 +147,11 @@ ratio() { python3 -c "print(f'{float(\"$1\") / float(\"$2\"):.2f}')"; }
 # body): what the ratio measures is FlashMall's work, not wrk's Lua. wrk's plain GET is context.
 BENCH_PURCHASE_PATH=/plaintext run_wrk "baseline POST /plaintext (same script)" "$BASELINE/plaintext" bench/lua/purchase.lua "$BASELINE_PID"
 B_RPS=$RPS B_P50=$P50 B_P99=$P99 B_CPU=$CPU_US
+# The baseline is measured again after each FlashMall run, once its node has stopped (its backlog
+# written), and each run's ratio is to the mean of the baselines just before and just after it:
+# this box's load drifts by a fifth within minutes, and a baseline from two minutes earlier alone
+# would move the ratio either way.
+BEFORE_RPS=$B_RPS
 run_wrk "bare GET /plaintext (no script)" "$BASELINE/plaintext"
 G_RPS=$RPS G_P50=$P50 G_P99=$P99
 
@@ -200,7 +207,7 @@ bench_ledger() { # ledger (embedded|redis) telemetry (on|off) -> appends a table
   fi
   run_wrk "purchase ($label)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua "$SERVER_PID"
   TELEMETRY_RPS["$ledger-$telemetry"]="$(python3 -c "print(f'{float(\"${TELEMETRY_RPS[$ledger-$telemetry]:-0}\") + float(\"$RPS\"):.0f}')")"
-  ROWS+=("| \`POST …/purchase\`, $label (1,000,000 units, 100 per buyer) | $RPS | $(ratio "$RPS" "$B_RPS") | $P50 | $P99 | $CPU_US | $STATUSES |")
+  local row_rps=$RPS row_p50=$P50 row_p99=$P99 row_cpu=$CPU_US row_statuses=$STATUSES
 
   # The stampede: distinct buyers on 1,000 units until sold out; count the answers and, once the
   # ledger has nothing in flight (the reconciliation says so), the units the database holds.
@@ -225,6 +232,13 @@ bench_ledger() { # ledger (embedded|redis) telemetry (on|off) -> appends a table
 
   kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=""
+
+  BENCH_PURCHASE_PATH=/plaintext WARM=3s run_wrk "baseline POST /plaintext again" "$BASELINE/plaintext" bench/lua/purchase.lua "$BASELINE_PID"
+  local around
+  around="$(python3 -c "print(f'{(float(\"$BEFORE_RPS\") + float(\"$RPS\")) / 2:.2f}')")"
+  ROWS+=("| \`POST …/purchase\`, $label (1,000,000 units, 100 per buyer) | $row_rps | $(ratio "$row_rps" "$around") | $row_p50 | $row_p99 | $row_cpu | $row_statuses |")
+  ROWS+=("| baseline again, after the $label run (its node stopped) | $RPS | $(ratio "$RPS" "$B_RPS") | $P50 | $P99 | $CPU_US | |")
+  BEFORE_RPS=$RPS
 }
 
 NOTES=()
@@ -242,6 +256,9 @@ cat <<REPORT
 ## Flash-sale purchase (\`$COMMAND\`, $(date -u +%F), $(nproc) cores)
 
 wrk -t$THREADS -c$CONNECTIONS, $DURATION after a $WARMUP warm-up; $BUYERS distinct buyers (one token each, in turn); SQLite in a temp dir.
+
+Each purchase run's ratio is to the mean of the baselines measured just before and just after it
+(a baseline row's ratio is to the first baseline: the box's drift).
 
 | target | req/s | ratio to baseline | p50 | p99 | server CPU µs per request | answers |
 | --- | ---: | ---: | ---: | ---: | ---: | --- |
