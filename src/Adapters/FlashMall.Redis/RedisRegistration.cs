@@ -39,7 +39,7 @@ public static class RedisRegistration
         // few cores those threads and the pool took turns on every reply (per-thread CPU: 7–11%
         // of the node's in the Redis ledger's purchase load, most of it context switches), and
         // nothing of ours blocks a pool thread (SQLite writers and scheduled jobs have their own).
-        // docs/BENCHMARKS.md, run R: about a sixth less CPU per purchase.
+        // docs/BENCHMARKS.md, "Runs R to V": about a sixth less CPU per purchase.
         options.SocketManager = SocketManager.ThreadPool;
         var prefix = builder.Configuration.GetValue($"{SharedCacheOptions.SectionName}:{nameof(SharedCacheOptions.KeyPrefix)}", new SharedCacheOptions().KeyPrefix)!;
 
