@@ -11,20 +11,19 @@
 # DURATION like 10s (default), 20s, 1m. --ledger both (the default) needs redis-server: the
 # Redis ledger runs against FLASHMALL_TEST_REDIS when set (./test.sh --exec bench/flash-sale.sh),
 # else against a throwaway redis-server (no persistence) this script starts on a free port.
-# Starts the bare-Kestrel baseline on a free loopback port and measures `GET /plaintext`; then,
-# per ledger, FlashMall (Production, SQLite in a temp dir, rate limits off): as the bootstrap
-# admin creates a SKU with 2,000,000 units and a live sale of 1,000,000 (100 per buyer); mints
-# 20,000 buyers' tokens with the node's signing key (python3); then with `wrk -t2 -c256
-# --latency`, 3 s warm-up each:
-# The baseline is bare Kestrel's POST /plaintext driven by the same wrk Lua script as the
-# purchases (bare GET without a script is printed for context). It is measured again after each
-# FlashMall run, once that node has stopped (3 s warm-up), and each purchase run's ratio is to the
-# mean of the baselines just before and just after it. Warm-ups are 10 s: the JIT
-# needs several seconds of load before the purchase path runs at full speed.
+# Starts the bare-Kestrel baseline on a free loopback port and measures its `POST /plaintext`
+# driven by the same wrk Lua script as the purchases (bare `GET` without a script is printed for
+# context). Then, per ledger, FlashMall (Production, SQLite in a temp dir, rate limits off): as
+# the bootstrap admin creates a SKU with 2,000,000 units and a live sale of 1,000,000 (100 per
+# buyer); mints 20,000 buyers' tokens with the node's signing key (python3); then with
+# `wrk -t2 -c256 --latency` (10 s warm-up: the JIT needs several seconds of load before the
+# purchase path runs at full speed):
 #   1. POST /api/flash-sales/{id}/purchase, each request the next buyer's token;
 #   2. a stampede on a 1,000-unit sale (1 per buyer) until it is sold out, then counts the 202s
 #      and the units the database holds once the ledger has nothing in flight: the oversell
-#      count is what either exceeds 1,000.
+#      count is what either exceeds 1,000;
+#   3. once that node has stopped, the baseline again (3 s warm-up). Each purchase run's ratio is
+#      to the mean of the baselines just before and just after it (the box's load drifts).
 # Prints a markdown report on stdout; progress on stderr. About a minute and a half per ledger.
 # Beside req/s, each run prints the server process's CPU time per request during the measured
 # run (user + system, from /proc): steadier than req/s when the box's load moves between runs.
