@@ -47,6 +47,19 @@ public sealed class PeakShavingTests
     }
 
     [Fact]
+    public void A_writer_holding_SQLites_write_lock_takes_at_most_half_of_its_time_rush_or_not()
+    {
+        var peak = new PeakShaving();
+        var before = peak.Admissions;
+        Assert.Equal(Batch, peak.PauseAfter(Batch, before, backlogFill: 0.95, maxShare: PeakShaving.SqliteWriterShare));
+
+        peak.Admitted(1);
+        Assert.Equal(TimeSpan.FromMilliseconds(450), peak.PauseAfter(Batch, before, backlogFill: 0.3, maxShare: PeakShaving.SqliteWriterShare));
+        Assert.Equal(0.3, PeakShaving.Share(rush: true, backlogFill: 0.75, maxShare: PeakShaving.SqliteWriterShare), 6);
+        Assert.Equal(Batch, peak.PauseAfter(Batch, before, backlogFill: 0.95, maxShare: PeakShaving.SqliteWriterShare));
+    }
+
+    [Fact]
     public void A_long_batch_rests_at_most_a_second_so_the_end_of_a_rush_is_seen_soon()
     {
         Assert.Equal(PeakShaving.MaxPause, PeakShaving.PauseFor(TimeSpan.FromSeconds(2), PeakShaving.RushShare));

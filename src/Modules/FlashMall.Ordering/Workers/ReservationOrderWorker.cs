@@ -48,9 +48,12 @@ internal sealed partial class ReservationOrderWorker(
             }
             // While this node admits purchases, orders take a tenth of the worker's time (a full
             // batch is followed by a rest nine times as long, PeakShaving): purchases, the core
-            // path, are never starved by their own orders; the orders catch up flat out when the
-            // rush ends. A batch that was not full found them all: wait for more.
-            var pause = full ? peak.PauseAfter(clock.GetElapsedTime(started), admissions) : options.Value.ReservationPollInterval;
+            // path, are never starved by their own orders. When the rush ends they catch up at half
+            // of it (a rest as long as the batch): the batch holds SQLite's one write lock, which
+            // checkouts and payments need too. A batch that was not full found them all: wait for more.
+            var pause = full
+                ? peak.PauseAfter(clock.GetElapsedTime(started), admissions, maxShare: PeakShaving.SqliteWriterShare)
+                : options.Value.ReservationPollInterval;
             if (pause > TimeSpan.Zero)
             {
                 Task.Delay(pause, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();

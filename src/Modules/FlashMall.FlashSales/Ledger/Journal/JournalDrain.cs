@@ -18,8 +18,10 @@ namespace FlashMall.FlashSales.Ledger.Journal;
 /// <para>
 /// Peak shaving (<see cref="PeakShaving"/>): while purchases keep arriving, it rests after each
 /// batch so that it takes a tenth of its time until the backlog fills 60% of
-/// <c>FlashSales:JournalMaxBacklog</c>, and a growing share up to all of it at 90%; the buyers'
-/// requests get the cores, and the backlog waits on disk. When they stop, it writes flat out.
+/// <c>FlashSales:JournalMaxBacklog</c>, and a growing share up to half of it at 90%; the buyers'
+/// requests get the cores, and the backlog waits on disk. When they stop, it takes half of its
+/// time: it holds SQLite's one write lock for a batch at a time, and the requests' own writes
+/// find it free the other half.
 /// </para>
 /// <para>Starting it recovers the journal first, so the node takes no purchase before that is done.</para>
 /// </summary>
@@ -84,7 +86,7 @@ internal sealed partial class JournalDrain(
                 WriteAsync(batch).GetAwaiter().GetResult();
                 failed = null;
                 var fill = (double)journal.Backlog / options.Value.JournalMaxBacklog;
-                if (peak.PauseAfter(Stopwatch.GetElapsedTime(started), admissions, fill) is { Ticks: > 0 } pause)
+                if (peak.PauseAfter(Stopwatch.GetElapsedTime(started), admissions, fill, PeakShaving.SqliteWriterShare) is { Ticks: > 0 } pause)
                 {
                     stoppingToken.WaitHandle.WaitOne(pause);
                 }
