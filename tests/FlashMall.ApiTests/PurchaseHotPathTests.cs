@@ -7,6 +7,8 @@ using System.Text;
 using System.Text.Json;
 using FlashMall.ApiTests.Infrastructure;
 using FlashMall.Kernel.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -53,7 +55,7 @@ public sealed class PurchaseHotPathTests(FlashMallFactory hot, FullPipelineFacto
         return new Answer(
             response.StatusCode,
             json.ValueKind == JsonValueKind.Object && json.TryGetProperty("code", out var code) ? code.GetString() : null,
-            response.Content.Headers.ContentType?.MediaType,
+            response.Content.Headers.ContentType?.ToString(), // with its charset
             // Reservation ids differ; their place does not.
             response.Headers.Location?.OriginalString is { } location ? location[..location.LastIndexOf('/')] : null,
             response.Headers.WwwAuthenticate.ToString() is { Length: > 0 } challenge ? challenge : null,
@@ -140,6 +142,54 @@ public sealed class PurchaseHotPathTests(FlashMallFactory hot, FullPipelineFacto
         Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
         Assert.Equal(first.GetProperty("reservationId").GetString(), (await retry.JsonAsync(HttpStatusCode.Accepted)).GetProperty("reservationId").GetString());
         Assert.Equal(1, (await hot.StoredAsync(sale)).Reservations);
+    }
+
+    [Fact]
+    public async Task The_hot_paths_202_says_its_length_and_is_the_reservation_it_points_to()
+    {
+        // What the server's headers say as they leave (the test client buffers the body and would
+        // know its length anyway): a Content-Length, not a chunked body.
+        var lengths = new System.Collections.Concurrent.ConcurrentQueue<long?>();
+        await using var node = new FlashMallFactory
+        {
+            ConfigureTestServices = services => services.AddSingleton<IStartupFilter>(new RecordsLengthsAsTheyLeave(lengths)),
+        };
+        await ((IAsyncLifetime)node).InitializeAsync();
+        var sale = await node.LiveSaleAsync((await node.NewUserAsync("merchandiser")).Client, quantity: 10, perUserLimit: 1);
+        using var buyer = node.Buyer(Guid.NewGuid());
+        var response = await buyer.SendAsync(Purchase(sale, "{\"quantity\":1}"));
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal([(long?)body.Length], lengths);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        var reservation = JsonDocument.Parse(body).RootElement;
+        var id = reservation.GetProperty("reservationId").GetString();
+        Assert.Equal(["reservationId", "status"], reservation.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("reserved", reservation.GetProperty("status").GetString());
+        Assert.Equal($"/api/reservations/{id}", response.Headers.Location?.OriginalString);
+        var followed = await (await buyer.GetAsync(response.Headers.Location)).JsonAsync(HttpStatusCode.OK);
+        Assert.Equal(id, followed.GetProperty("reservationId").GetString());
+    }
+
+    /// <summary>Records each purchase answer's Content-Length as its headers are sent.</summary>
+    private sealed class RecordsLengthsAsTheyLeave(System.Collections.Concurrent.ConcurrentQueue<long?> lengths) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                if (context.Request.Path.Value?.EndsWith("/purchase", StringComparison.Ordinal) == true)
+                {
+                    context.Response.OnStarting(() =>
+                    {
+                        lengths.Enqueue(context.Response.ContentLength);
+                        return Task.CompletedTask;
+                    });
+                }
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using FlashMall.FlashSales.Ledger;
 using FlashMall.Kernel.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,6 +36,11 @@ internal static partial class FlashSaleEndpoints
         SaleDirectory directory, IStockLedger ledger, IIdGenerator ids, TimeProvider clock, ILoggerFactory loggers, FlashSalesTelemetry telemetry,
         JsonSerializerOptions json)
     {
+        /// <summary>What minimal APIs send JSON results as.</summary>
+        private const string JsonContentType = "application/json; charset=utf-8";
+
+        private readonly JsonTypeInfo<PurchaseAccepted> _acceptedJson = (JsonTypeInfo<PurchaseAccepted>)json.GetTypeInfo(typeof(PurchaseAccepted));
+
         public async ValueTask<bool> HandleAsync(HttpContext http)
         {
             var request = http.Request;
@@ -55,8 +62,34 @@ internal static partial class FlashSaleEndpoints
             }
             reader.AdvanceTo(read.Buffer.End);
             var result = await Purchase((string)request.RouteValues["id"]!, body, http.User, http, directory, ledger, ids, clock, loggers, telemetry, http.RequestAborted);
-            await result.ExecuteAsync(http);
+            if (result.Result is Accepted<PurchaseAccepted> { Value: { } accepted } answer)
+            {
+                await WriteAcceptedAsync(http, answer.Location, accepted);
+            }
+            else
+            {
+                await result.ExecuteAsync(http); // problems: the problem-details writer adds traceId and code
+            }
             return true;
+        }
+
+        /// <summary>
+        /// The 202 exactly as <see cref="Accepted{TValue}"/> writes it (status, <c>Location</c>, the same
+        /// serializer options and content type), minus what that costs: it resolves a logger and the
+        /// JSON options from the request's services (opening the request's service scope) and sends
+        /// a chunked body. This one leaves with a <c>Content-Length</c>, headers and body in one TCP
+        /// segment (a lone phone's answer otherwise came in two: the body, then the last chunk),
+        /// and about 200 bytes less garbage per purchase (docs/BENCHMARKS.md).
+        /// </summary>
+        private ValueTask WriteAcceptedAsync(HttpContext http, string? location, PurchaseAccepted accepted)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(accepted, _acceptedJson);
+            var response = http.Response;
+            response.StatusCode = StatusCodes.Status202Accepted;
+            response.Headers.Location = location;
+            response.ContentType = JsonContentType;
+            response.ContentLength = bytes.Length;
+            return response.Body.WriteAsync(bytes, http.RequestAborted);
         }
 
         private static bool TryRead(ReadOnlySequence<byte> bytes, JsonSerializerOptions json, out PurchaseRequest? body)
