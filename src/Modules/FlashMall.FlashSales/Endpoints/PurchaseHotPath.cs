@@ -89,7 +89,9 @@ internal static partial class FlashSaleEndpoints
             response.Headers.Location = location;
             response.ContentType = JsonContentType;
             response.ContentLength = bytes.Length;
-            return response.Body.WriteAsync(bytes, http.RequestAborted);
+            // No token: a buyer gone before the answer is not an error (the reservation stands, a
+            // retry with the key finds it); the server drops writes to a closed connection.
+            return response.Body.WriteAsync(bytes);
         }
 
         private static bool TryRead(ReadOnlySequence<byte> bytes, JsonSerializerOptions json, out PurchaseRequest? body)
