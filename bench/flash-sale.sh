@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The flash-sale purchase path under HTTP load (results and how to read them: docs/BENCHMARKS.md).
 #
-#   bench/flash-sale.sh [DURATION] [--no-build] [--ledger embedded|redis|both] [--telemetry on|off|both]
+#   bench/flash-sale.sh [DURATION] [--no-build] [--ledger embedded|redis|both] [--telemetry on|off|traced|both]
 #
-# --telemetry both measures each ledger four times in the same run, OpenTelemetry:Enabled=false,
-# true, true, false (ABBA, so a drift of the box's load cancels out; on = every purchase traced,
-# metrics on /metrics, no exporter), and prints the throughput ratio on/off of the summed
-# purchases: the cost of telemetry. The default is on (the node's own default).
+# --telemetry on is the node's own default (metrics on /metrics; no collector, so no spans are
+# made), off is OpenTelemetry:Enabled=false, traced adds TraceSampleRatio=1 (every purchase
+# traced as with a collector, but no exporter). both measures each ledger four times in the same
+# run, off, traced, traced, off (ABBA, so a drift of the box's load cancels out), and prints the
+# throughput ratio traced/off of the summed purchases: the cost of telemetry with every trace kept.
 #
 # DURATION like 10s (default), 20s, 1m. --ledger both (the default) needs redis-server: the
 # Redis ledger runs against FLASHMALL_TEST_REDIS when set (./test.sh --exec bench/flash-sale.sh),
@@ -66,9 +67,9 @@ case "$LEDGERS" in
   *) echo "flash-sale.sh: --ledger takes embedded, redis or both" >&2; exit 2 ;;
 esac
 case "$TELEMETRY" in
-  both) TELEMETRY="off on on off" ;;
-  on|off) ;;
-  *) echo "flash-sale.sh: --telemetry takes on, off or both" >&2; exit 2 ;;
+  both) TELEMETRY="off traced traced off" ;;
+  on|off|traced) ;;
+  *) echo "flash-sale.sh: --telemetry takes on, off, traced or both" >&2; exit 2 ;;
 esac
 for tool in dotnet wrk curl python3; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
@@ -169,16 +170,19 @@ redis_for_bench() { # -> REDIS_CONN
 
 ROWS=()
 declare -A TELEMETRY_RPS=()
-bench_ledger() { # ledger (embedded|redis) telemetry (on|off) -> appends a table row to ROWS, a line to NOTES
+bench_ledger() { # ledger (embedded|redis) telemetry (on|off|traced) -> appends a table row to ROWS, a line to NOTES
   local ledger="$1" telemetry="${2:-on}" server extra=() admin_token first_product category big_sale small_sale label
   server="http://127.0.0.1:$(free_port)"
   if [[ "$ledger" == redis ]]; then
     redis_for_bench
     extra=(--ConnectionStrings:Redis="$REDIS_CONN" --FlashSales:Ledger=Redis --Cache:KeyPrefix="bench-$RANDOM$RANDOM:")
   fi
-  extra+=(--OpenTelemetry:Enabled="$([[ "$telemetry" == on ]] && echo true || echo false)")
+  case "$telemetry" in
+    off) extra+=(--OpenTelemetry:Enabled=false) ;;
+    traced) extra+=(--OpenTelemetry:TraceSampleRatio=1) ;;
+  esac
   label="$ledger ledger"
-  [[ "$TELEMETRY" == "off on on off" ]] && label="$ledger ledger, telemetry $telemetry"
+  [[ "$TELEMETRY" == "off traced traced off" ]] && label="$ledger ledger, telemetry $telemetry"
   ASPNETCORE_ENVIRONMENT=Production dotnet "$SERVER_DLL" --urls "$server" --Data:Directory="$TMP/data-$ledger" \
     --Demo:Seed=true --RateLimiting:Enabled=false --Logging:LogLevel:Default=Warning --Jwt:SigningKey="$SIGNING_KEY" \
     --Bootstrap:AdminEmail="$ADMIN_EMAIL" --Bootstrap:AdminPassword="$ADMIN_PASSWORD" "${extra[@]}" >"$TMP/server-$ledger-$telemetry.log" 2>&1 &
@@ -245,9 +249,9 @@ for ledger in $LEDGERS; do
   for telemetry in $TELEMETRY; do
     bench_ledger "$ledger" "$telemetry"
   done
-  if [[ "$TELEMETRY" == "off on on off" ]]; then
-    on="${TELEMETRY_RPS[$ledger-on]}" off="${TELEMETRY_RPS[$ledger-off]}"
-    NOTES+=("- $ledger ledger, **telemetry on / off: $(ratio "$on" "$off")** (two runs each, $on vs $off purchases/s summed; cost $(python3 -c "print(f'{(1 - float(\"$on\") / float(\"$off\")) * 100:.1f}')" )%).")
+  if [[ "$TELEMETRY" == "off traced traced off" ]]; then
+    on="${TELEMETRY_RPS[$ledger-traced]}" off="${TELEMETRY_RPS[$ledger-off]}"
+    NOTES+=("- $ledger ledger, **telemetry traced / off: $(ratio "$on" "$off")** (two runs each, $on vs $off purchases/s summed; cost $(python3 -c "print(f'{(1 - float(\"$on\") / float(\"$off\")) * 100:.1f}')" )%).")
   fi
 done
 

@@ -55,4 +55,18 @@ public sealed class HostTests(FlashMallFactory factory) : IClassFixture<FlashMal
         var problem = await (await client.GetAsync("/api/no-such-thing")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
         Assert.Matches("^[0-9a-f]{32}$", problem.GetProperty("traceId").GetString()!);
     }
+
+    [Fact]
+    public async Task Without_a_collector_no_span_is_made_and_a_callers_trace_id_still_reaches_the_problem()
+    {
+        // The default configuration has no OTLP endpoint: spans would have nowhere to go.
+        Assert.Null(factory.Services.GetService(typeof(OpenTelemetry.Trace.TracerProvider)));
+
+        var trace = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        using var client = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/no-such-thing");
+        request.Headers.Add("traceparent", $"00-{trace}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01");
+        var problem = await (await client.SendAsync(request)).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(trace, problem.GetProperty("traceId").GetString());
+    }
 }

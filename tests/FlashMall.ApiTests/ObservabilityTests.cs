@@ -30,6 +30,7 @@ public sealed class ObservabilityFactory : FlashMallFactory
     {
         await base.InitializeAsync();
         Settings["Risk:BlockList:Users:0"] = BlockedBuyer.ToString();
+        Settings["OpenTelemetry:TraceSampleRatio"] = "1"; // every trace, with no collector: the spans go to the in-memory exporter
         ConfigureTestServices = services =>
         {
             services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));

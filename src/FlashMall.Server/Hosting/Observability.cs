@@ -26,8 +26,17 @@ internal sealed class TelemetryOptions
     /// <summary><c>grpc</c> (default) or <c>http/protobuf</c>.</summary>
     public string Protocol { get; set; } = "grpc";
 
-    /// <summary>The share of new traces (requests, jobs) recorded, 0 to 1; a message's consumer follows its producer's decision.</summary>
-    public double TraceSampleRatio { get; set; } = 1.0;
+    /// <summary>
+    /// The share of new traces (requests, jobs) recorded, 0 to 1; a message's consumer follows its
+    /// producer's decision. Unset: 1 when an <see cref="Endpoint"/> is set, 0 without one.
+    /// </summary>
+    public double? TraceSampleRatio { get; set; }
+
+    /// <summary>
+    /// The ratio in force. Without a collector no span is made (there is nowhere to send it): the
+    /// tracer provider is not built, and a request keeps its trace id for logs and problems.
+    /// </summary>
+    public double EffectiveTraceSampleRatio => Math.Clamp(TraceSampleRatio ?? (Endpoint is { Length: > 0 } ? 1 : 0), 0, 1);
 
     /// <summary>The service name traces and metrics carry.</summary>
     public string ServiceName { get; set; } = "flashmall";
@@ -68,29 +77,10 @@ internal static class Observability
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(options.ServiceName, serviceInstanceId: $"{Environment.MachineName}/{Environment.ProcessId}"));
-        otel.WithTracing(tracing =>
+        if (options.EffectiveTraceSampleRatio > 0)
         {
-            tracing
-                .SetSampler(new RootSampler(options.TraceSampleRatio))
-                .AddSource(Telemetry.Prefix + "*")
-                .AddAspNetCoreInstrumentation(asp =>
-                {
-                    asp.Filter = context => !IsScrapeOrProbe(context.Request.Path);
-                    asp.RecordException = true;
-                })
-                .AddHttpClientInstrumentation()
-                // PostgreSQL commands from Npgsql's own source (raw and EF); EF Core's for SQLite.
-                .AddNpgsql()
-                .AddEntityFrameworkCoreInstrumentation(ef => ef.Filter = (provider, _) =>
-                    provider is not "Npgsql.EntityFrameworkCore.PostgreSQL")
-                // A span per Redis command; without the client's three timing events on each
-                // (enqueued, sent, answered), which the span's own start and end already bound.
-                .AddRedisInstrumentation(redis => redis.EnrichActivityWithTimingEvents = false);
-            if (options.Endpoint is { Length: > 0 })
-            {
-                tracing.AddOtlpExporter(otlp => ConfigureOtlp(otlp, options));
-            }
-        });
+            otel.WithTracing(tracing => AddTracing(tracing, options));
+        }
         otel.WithMetrics(metrics =>
         {
             metrics
@@ -110,6 +100,30 @@ internal static class Observability
             }
         });
         return builder;
+    }
+
+    private static void AddTracing(TracerProviderBuilder tracing, TelemetryOptions options)
+    {
+        tracing
+            .SetSampler(new RootSampler(options.EffectiveTraceSampleRatio))
+            .AddSource(Telemetry.Prefix + "*")
+            .AddAspNetCoreInstrumentation(asp =>
+            {
+                asp.Filter = context => !IsScrapeOrProbe(context.Request.Path);
+                asp.RecordException = true;
+            })
+            .AddHttpClientInstrumentation()
+            // PostgreSQL commands from Npgsql's own source (raw and EF); EF Core's for SQLite.
+            .AddNpgsql()
+            .AddEntityFrameworkCoreInstrumentation(ef => ef.Filter = (provider, _) =>
+                provider is not "Npgsql.EntityFrameworkCore.PostgreSQL")
+            // A span per Redis command; without the client's three timing events on each
+            // (enqueued, sent, answered), which the span's own start and end already bound.
+            .AddRedisInstrumentation(redis => redis.EnrichActivityWithTimingEvents = false);
+        if (options.Endpoint is { Length: > 0 })
+        {
+            tracing.AddOtlpExporter(otlp => ConfigureOtlp(otlp, options));
+        }
     }
 
     private static void ConfigureOtlp(OtlpExporterOptions otlp, TelemetryOptions options)
