@@ -214,6 +214,20 @@ public sealed partial class ObservabilityTests(ObservabilityFactory factory) : I
     }
 
     [Fact]
+    public async Task A_line_logged_inside_a_signed_in_request_carries_its_request_id_path_and_user_id()
+    {
+        var admin = await factory.NewUserAsync("admin");
+        var target = await factory.NewUserAsync();
+        var path = $"/api/admin/users/{target.UserId}/roles";
+        await (await admin.Client.PostAsJsonAsync(path, new { roles = new[] { "merchandiser" } })).EnsureStatusAsync(HttpStatusCode.OK);
+
+        var line = Assert.Single(factory.Logs.Lines, l => l.Contains($"Admin {admin.UserId} changed roles of {target.UserId}", StringComparison.Ordinal));
+        Assert.Contains($"UserId={admin.UserId}", line, StringComparison.Ordinal);
+        Assert.Contains($"RequestPath={path}", line, StringComparison.Ordinal);
+        Assert.Matches(@"RequestId=[^,}\s]+", line);
+    }
+
+    [Fact]
     public async Task A_login_leaves_no_password_and_no_token_in_the_logs()
     {
         const string password = "Obs-Very-Secret-Passphrase-77";

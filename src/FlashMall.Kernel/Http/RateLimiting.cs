@@ -89,7 +89,7 @@ public static class RateLimitingRegistration
             {
                 return RateLimitPartition.GetNoLimiter("disabled");
             }
-            var caller = context.User.FindFirst(FlashMallClaims.UserId)?.Value is { } userId
+            var caller = context.User.UserIdValue() is { } userId
                 ? $"user:{userId}"
                 : $"ip:{ClientAddress.Of(context)}";
             return RateLimitPartition.GetFixedWindowLimiter(caller, _ => new FixedWindowRateLimiterOptions

@@ -15,19 +15,19 @@ public static class RequestBodyLimits
     /// Refuses a declared body over the endpoint's limit before anything reads it, and caps
     /// undeclared (chunked) bodies through the server's own limit feature.
     /// </summary>
-    public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    /// <remarks>Nothing to do after the request: it hands the next middleware's task back (no state machine per request).</remarks>
+    public static IApplicationBuilder UseRequestBodyLimits(this IApplicationBuilder app) => app.Use(next => context =>
     {
         var limit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? DefaultMaxBodyBytes;
         if (context.Request.ContentLength > limit)
         {
-            await Problems.Problems.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "Payload too large",
+            return Problems.Problems.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "Payload too large",
                 $"The body may be at most {limit} bytes.").ExecuteAsync(context);
-            return;
         }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
             feature.MaxRequestBodySize = limit;
         }
-        await next(context);
+        return next(context);
     });
 }

@@ -14,13 +14,12 @@ public static class RequestLogScope
     public const string CategoryName = "FlashMall.Request";
     public const string TrafficClassTag = "flashmall.traffic_class";
 
-    /// <summary>After authentication (the user is known).</summary>
+    /// <summary>
+    /// After authentication (the user is known): the user id. The request id (and path) are in the
+    /// scope ASP.NET Core's host opens for every request, so this one carries only what it adds.
+    /// </summary>
     public static IDisposable? Begin(ILogger logger, HttpContext context) =>
-        logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["RequestId"] = context.TraceIdentifier,
-            ["UserId"] = context.User.FindFirst(FlashMallClaims.UserId)?.Value,
-        });
+        logger.BeginScope(new UserScope(context.User.UserIdValue()));
 
     /// <summary>After routing. No allocation beyond the tag list ASP.NET Core keeps for the request.</summary>
     public static void TagTrafficClass(HttpContext context)
@@ -30,4 +29,27 @@ public static class RequestLogScope
             metrics.Tags.Add(new KeyValuePair<string, object?>(TrafficClassTag, TrafficClass.LabelOf(context)));
         }
     }
+}
+
+/// <summary>
+/// The user id as a log scope: one small object, read only when a line is written (the
+/// formatters enumerate a scope's pairs), where a dictionary would be built for every request.
+/// </summary>
+internal sealed class UserScope(string? userId) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public const string Key = "UserId";
+
+    public int Count => 1;
+
+    public KeyValuePair<string, object?> this[int index] =>
+        index == 0 ? new(Key, userId) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        yield return this[0];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"{Key}:{userId}";
 }

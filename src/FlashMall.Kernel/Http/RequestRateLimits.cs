@@ -155,7 +155,7 @@ internal sealed partial class RequestRateGate(
         }
         var windows = new List<RateWindow>(3);
         var limits = new List<(string Rule, int Limit)>(3);
-        if (_options.PerUser.Limit > 0 && context.User.FindFirst(FlashMallClaims.UserId)?.Value is { } userId)
+        if (_options.PerUser.Limit > 0 && context.User.UserIdValue() is { } userId)
         {
             windows.Add(new RateWindow($"user:{userId}", _options.PerUser.Window));
             limits.Add(("user", _options.PerUser.Limit));

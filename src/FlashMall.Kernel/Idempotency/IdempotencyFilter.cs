@@ -1,5 +1,5 @@
-using System.Security.Claims;
 using System.Security.Cryptography;
+using FlashMall.Kernel.Http;
 using FlashMall.Kernel.Persistence;
 using FlashMall.Kernel.Problems;
 using Microsoft.AspNetCore.Builder;
@@ -92,7 +92,7 @@ internal sealed partial class IdempotencyFilter<TContext>(TContext db, TimeProvi
         }
 
         // Keys are scoped to the signed-in caller; an anonymous request has no scope to keep them in.
-        if (http.User.FindFirstValue(Http.FlashMallClaims.UserId) is not { } scope)
+        if (http.User.UserIdValue() is not { } scope)
         {
             return await next(context);
         }

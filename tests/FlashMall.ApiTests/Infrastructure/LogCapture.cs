@@ -34,7 +34,10 @@ public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
             {
                 parts.AddRange(values.Select(v => $"{v.Key}={v.Value}"));
             }
-            capture._scopes.ForEachScope((scope, list) => list.Add($"scope={scope}"), parts);
+            // As the JSON console writes them: a scope of pairs as its pairs, any other by its text.
+            capture._scopes.ForEachScope((scope, list) => list.Add(scope is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? $"scope={{{string.Join(", ", pairs.Select(p => $"{p.Key}={p.Value}"))}}}"
+                : $"scope={scope}"), parts);
             if (exception is not null)
             {
                 parts.Add(exception.ToString());

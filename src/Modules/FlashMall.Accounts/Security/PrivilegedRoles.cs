@@ -34,7 +34,7 @@ internal static class PrivilegedRoles
     /// </summary>
     private static (Guid? UserId, HashSet<string>? Claimed) Read(ClaimsPrincipal principal)
     {
-        if (!Guid.TryParse(principal.FindFirst(FlashMallClaims.UserId)?.Value, out var userId))
+        if (!Guid.TryParse(principal.UserIdValue(), out var userId))
         {
             return (null, null);
         }

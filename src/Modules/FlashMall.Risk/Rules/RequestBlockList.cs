@@ -24,7 +24,7 @@ internal sealed class RequestBlockList(RequestDelegate next, BlockList blockList
         {
             return next(context);
         }
-        var userId = context.User.FindFirst(FlashMallClaims.UserId)?.Value is { } id && Guid.TryParse(id, out var parsed) ? parsed : (Guid?)null;
+        var userId = context.User.UserIdValue() is { } id && Guid.TryParse(id, out var parsed) ? parsed : (Guid?)null;
         var deviceId = context.Request.Headers["X-Device-Id"].ToString() is { Length: > 0 } device && DeviceIds.IsValid(device) ? device : null;
         var address = ClientAddress.Of(context);
         var refusal =

@@ -111,7 +111,7 @@ internal static class SearchEndpoints
     {
         http.RequestServices.GetService<ISearchQueryLog>()?.Record(new SearchQueryRecord(
             query.Text, query.CategoryId, query.Brand, sort ?? "relevance", answer.Page, answer.Total, answer.Degraded,
-            Guid.TryParse(http.User.FindFirst(FlashMallClaims.UserId)?.Value, out var user) ? user : null));
+            Guid.TryParse(http.User.UserIdValue(), out var user) ? user : null));
         return TypedResults.Ok(answer);
     }
 
