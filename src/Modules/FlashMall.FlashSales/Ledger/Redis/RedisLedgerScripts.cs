@@ -70,10 +70,12 @@ internal static class RedisLedgerScripts
     /// and the sale is rebuilt), arguments, an earlier reservation with this id (replay), window,
     /// stock, the buyer's limit; then takes the units, counts them to the buyer, records the
     /// reservation and appends it to the stream. Every refusal returns before the first write
-    /// (but for dropping the epoch of a sale found incomplete).
+    /// (but for dropping the epoch of a sale found incomplete). The epoch and the sale's terms
+    /// come in one read (each <c>redis.call</c> costs the shard about a microsecond of its own).
     /// </summary>
     public const string Reserve = """
-        if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return -5 end
+        local m = redis.call('HMGET', KEYS[1], 'epoch', 'stock', 'limit', 'starts', 'ends')
+        if m[1] ~= ARGV[1] then return -5 end
         if redis.call('EXISTS', KEYS[2], KEYS[3], KEYS[4]) ~= 3 then
           redis.call('HDEL', KEYS[1], 'epoch')
           return -5
@@ -91,11 +93,10 @@ internal static class RedisLedgerScripts
           if string.sub(earlier, 1, 32) == buyer and tonumber(string.match(earlier, '^%x+:(%d+)')) == units then return 2 end
           return 3
         end
-        local m = redis.call('HMGET', KEYS[1], 'stock', 'limit', 'starts', 'ends')
-        if now < tonumber(m[3]) then return -3 end
-        if now >= tonumber(m[4]) then return -4 end
-        if tonumber(m[1]) < units then return -1 end
-        if tonumber(redis.call('HGET', KEYS[2], buyer) or '0') + units > tonumber(m[2]) then return -2 end
+        if now < tonumber(m[4]) then return -3 end
+        if now >= tonumber(m[5]) then return -4 end
+        if tonumber(m[2]) < units then return -1 end
+        if tonumber(redis.call('HGET', KEYS[2], buyer) or '0') + units > tonumber(m[3]) then return -2 end
         redis.call('HINCRBY', KEYS[1], 'stock', -units)
         redis.call('HINCRBY', KEYS[2], buyer, units)
         redis.call('HSET', KEYS[3], id, buyer .. ':' .. units)
