@@ -131,7 +131,17 @@ run_wrk() { # label url [lua] [server pid] -> sets RPS P50 P99 STATUSES, and CPU
   wrk "${args[@]}" -d"${WARM:-$WARMUP}" "$url" >/dev/null 2>&1 || true
   log "measuring $label ($DURATION)"
   [[ -n "$pid" ]] && ticks="$(cpu_ticks "$pid")"
+  local shard0=""
+  [[ -n "${SHARD:-}" ]] && shard0="$(shard_stats)"
   out="$(wrk "${args[@]}" -d"$DURATION" "$url")"
+  SHARD_NOTE=""
+  if [[ -n "$shard0" ]]; then
+    # The Redis shard's own CPU (INFO cpu, all its threads) and its reserve-script calls, per request.
+    SHARD_NOTE="$(python3 -c "
+a, b, n = '$shard0'.split(), '$(shard_stats)'.split(), $(awk '/requests in/ {print $1}' <<<"$out")
+cpu, calls = float(b[0]) - float(a[0]), int(b[1]) - int(a[1])
+print(f'Redis shard: {cpu * 1e6 / n:.1f} µs of its CPU per request, {n / max(calls, 1):.1f} purchases per reserve-script call ({calls:,} calls)')")"
+  fi
   CPU_US="—"
   if [[ -n "$pid" ]]; then
     CPU_US="$(python3 -c "print(f'{($(cpu_ticks "$pid") - $ticks) / $(getconf CLK_TCK) * 1e6 / $(awk '/requests in/ {print $1}' <<<"$out"):.0f}')")"
@@ -140,6 +150,16 @@ run_wrk() { # label url [lua] [server pid] -> sets RPS P50 P99 STATUSES, and CPU
   P50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   P99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
   STATUSES="$(awk '/^STATUSES/ {$1=""; print substr($0,2)}' <<<"$out")"
+}
+shard_stats() { # -> "cpu-seconds script-calls" of the Redis at $SHARD (host:port)
+  local endpoint="${SHARD%%,*}"
+  local host="${endpoint%:*}" port="${endpoint##*:}"
+  { redis-cli -h "$host" -p "$port" info cpu; redis-cli -h "$host" -p "$port" info commandstats; } | tr -d '\r' | python3 -c "
+import re, sys
+t = sys.stdin.read()
+cpu = sum(float(x) for x in re.findall(r'^used_cpu_(?:sys|user):([0-9.]+)', t, re.M))
+calls = sum(int(x) for x in re.findall(r'^cmdstat_eval(?:sha)?:calls=(\d+)', t, re.M))
+print(cpu, calls)"
 }
 ratio() { python3 -c "print(f'{float(\"$1\") / float(\"$2\"):.2f}')"; }
 
@@ -208,7 +228,10 @@ bench_ledger() { # ledger (embedded|redis) telemetry (on|off|traced) -> appends 
     TRACER="$(command -v dotnet-trace || echo "${BENCH_TOOLS:-/tmp/bench-tools}/dotnet-trace")"
     (sleep 5; "$TRACER" collect -p "$SERVER_PID" --profile dotnet-sampled-thread-time --duration 00:00:00:05 -o "$BENCH_TRACE.$ledger" >"$BENCH_TRACE.$ledger.log" 2>&1) &
   fi
-  run_wrk "purchase ($label)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua "$SERVER_PID"
+  local shard=""
+  [[ "$ledger" == redis ]] && shard="$REDIS_CONN"
+  SHARD="$shard" run_wrk "purchase ($label)" "$server$BENCH_PURCHASE_PATH" bench/lua/purchase.lua "$SERVER_PID"
+  [[ -n "$SHARD_NOTE" ]] && NOTES+=("- $label: $SHARD_NOTE.")
   TELEMETRY_RPS["$ledger-$telemetry"]="$(python3 -c "print(f'{float(\"${TELEMETRY_RPS[$ledger-$telemetry]:-0}\") + float(\"$RPS\"):.0f}')")"
   local row_rps=$RPS row_p50=$P50 row_p99=$P99 row_cpu=$CPU_US row_statuses=$STATUSES
 

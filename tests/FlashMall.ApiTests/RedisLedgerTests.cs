@@ -265,27 +265,103 @@ public sealed class RedisLedgerTests
             var buyerId = Guid.NewGuid().ToString("N");
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-            RedisValue[] Args(RedisValue units, RedisValue? buyer = null, RedisValue? id = null, RedisValue? at = null, RedisValue? most = null) =>
-                [epoch, buyer ?? buyerId, units, id ?? Guid.NewGuid().ToString("N"), at ?? now, most ?? 100];
-            var bad = new[]
+            RedisValue[] Purchase(RedisValue units, RedisValue? buyer = null, RedisValue? id = null, RedisValue? keyed = null) =>
+                [buyer ?? buyerId, units, id ?? Guid.NewGuid().ToString("N"), keyed ?? "0", ""];
+            RedisValue[] Call(RedisValue[][] purchases, RedisValue? at = null, RedisValue? most = null) =>
+                [epoch, at ?? now, most ?? 100, .. purchases.SelectMany(p => p)];
+
+            // A bad purchase is refused on its own (-6 in its place); bad terms for the whole call refuse the call.
+            var badPurchases = new[]
             {
-                Args(0), Args(-1), Args(1_000_000_000), Args(101), Args("abc"), Args("1.5"), Args(""), Args("1e9"), Args("nan"), Args("0x1"), Args(" 1"), Args("+1"),
-                Args(1, buyer: "not-a-buyer"), Args(1, buyer: new string('g', 32)), Args(1, id: "short"), Args(1, id: Guid.NewGuid().ToString()),
-                Args(1, at: "soon"), Args(1, at: -5), Args(1, most: "many"),
+                Purchase(0), Purchase(-1), Purchase(1_000_000_000), Purchase(101), Purchase("abc"), Purchase("1.5"), Purchase(""), Purchase("1e9"),
+                Purchase("nan"), Purchase("0x1"), Purchase(" 1"), Purchase("+1"), Purchase("01"),
+                Purchase(1, buyer: "not-a-buyer"), Purchase(1, buyer: new string('g', 32)), Purchase(1, id: "short"), Purchase(1, id: Guid.NewGuid().ToString()),
+                Purchase(1, keyed: "yes"), Purchase(1, keyed: ""),
             };
-            foreach (var arguments in bad)
+            foreach (var purchase in badPurchases)
+            {
+                var codes = (int[])(await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, Call([purchase])))!;
+                Assert.True(codes is [RedisLedgerScripts.BadArguments], $"({string.Join(", ", purchase)}) gave {string.Join(", ", codes)}");
+            }
+            var badCalls = new[]
+            {
+                Call([Purchase(1)], at: "soon"), Call([Purchase(1)], at: -5), Call([Purchase(1)], most: "many"),
+                Call([]), Call([Purchase(1)[..4]]), Call([[.. Purchase(1), "extra"]]),
+            };
+            foreach (var arguments in badCalls)
             {
                 var code = (int)await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, arguments);
                 Assert.True(code == RedisLedgerScripts.BadArguments, $"({string.Join(", ", arguments)}) gave {code}");
             }
-            var staleEpoch = Args(1);
+            var staleEpoch = Call([Purchase(1)]);
             staleEpoch[0] = "stale";
             Assert.Equal(RedisLedgerScripts.EpochChanged, (int)await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, staleEpoch));
 
             Assert.Equal(before, await DumpAsync(redis, keys));
             // The same script with good arguments does reserve (the refusals above were not for another reason).
-            Assert.Equal(RedisLedgerScripts.Reserved, (int)await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, Args(1)));
+            var good = (int[])(await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, Call([Purchase(1)])))!;
+            Assert.Equal([RedisLedgerScripts.Reserved], good);
             Assert.NotEqual(before, await DumpAsync(redis, keys));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Under load one script call carries many purchases (<see cref="ReserveBatcher"/>): each is
+    /// judged on its own, in order, as if it came alone. A bad one does not spoil the rest, the
+    /// buyer's limit counts the purchases before it in the same call, and a retry in the same call
+    /// finds the reservation its first try made.
+    /// </summary>
+    [RedisFact]
+    public async Task One_script_call_judges_each_of_its_purchases_in_order_as_if_it_came_alone()
+    {
+        var node = await NodeAsync();
+        try
+        {
+            var sale = await LiveSaleAsync(node, quantity: 10, perUserLimit: 5);
+            var keys = Keys(node, sale);
+            using (var warm = node.Buyer(Guid.NewGuid()))
+            {
+                await (await warm.PurchaseAsync(sale)).EnsureStatusAsync(HttpStatusCode.Accepted); // loads the sale (1 unit taken)
+            }
+            await node.StoredAsync(sale);
+            var redis = node.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+            var epoch = (string)(await redis.HashGetAsync(keys.Meta, "epoch"))!;
+            var streamBefore = await redis.StreamLengthAsync(keys.Stream);
+            string buyer = Guid.NewGuid().ToString("N"), other = Guid.NewGuid().ToString("N"), keyedId = Guid.NewGuid().ToString("N");
+            RedisValue[] Purchase(string who, int units, string? id = null) => [who, units, id ?? Guid.NewGuid().ToString("N"), id is null ? "0" : "1", ""];
+
+            RedisValue[] arguments =
+            [
+                epoch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 100,
+                .. Purchase(buyer, 2),              // reserved: 2 of 5
+                .. Purchase(buyer, 0),              // bad: refused alone
+                .. Purchase(buyer, 2, keyedId),     // reserved: 4 of 5
+                .. Purchase(buyer, 2, keyedId),     // the same key again: replayed, nothing taken
+                .. Purchase(buyer, 1, keyedId),     // the same key, another quantity: refused
+                .. Purchase(buyer, 2),              // 6 of 5: limit reached
+                .. Purchase(other, 4),              // reserved: 4 of the 5 left
+                .. Purchase(other, 1),              // reserved: the last unit
+                .. Purchase(Guid.NewGuid().ToString("N"), 1), // sold out
+            ];
+            var codes = (int[])(await redis.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, keys.Reserve, arguments))!;
+            Assert.Equal(
+                [
+                    RedisLedgerScripts.Reserved, RedisLedgerScripts.BadArguments, RedisLedgerScripts.Reserved, RedisLedgerScripts.Replayed,
+                    RedisLedgerScripts.KeyReused, RedisLedgerScripts.LimitReached, RedisLedgerScripts.Reserved, RedisLedgerScripts.Reserved,
+                    RedisLedgerScripts.SoldOut,
+                ],
+                codes);
+            Assert.Equal(0, (int)await redis.HashGetAsync(keys.Meta, "stock"));
+            Assert.Equal(4, (int)await redis.HashGetAsync(keys.Buyers, buyer));
+            Assert.Equal(5, (int)await redis.HashGetAsync(keys.Buyers, other));
+            Assert.Equal($"{buyer}:2", (string?)await redis.HashGetAsync(keys.Reservations, keyedId));
+            Assert.Equal(streamBefore + 4, await redis.StreamLengthAsync(keys.Stream));
+            // The four admitted reach the database like any other: with the first, 5 reservations of 10 units.
+            Assert.Equal((5, 10, 10), await node.StoredAsync(sale));
         }
         finally
         {
@@ -438,7 +514,7 @@ public sealed class RedisLedgerTests
     }
 }
 
-/// <summary>The ledger contract on a 3-master Redis Cluster: every sale's keys in one slot, one script per purchase.</summary>
+/// <summary>The ledger contract on a 3-master Redis Cluster: every sale's keys in one slot, one script per call.</summary>
 public sealed class RedisClusterLedgerTests
 {
     /// <summary>A node whose cache and ledger are the Redis Cluster, a live sale on it, and the scenario run against them.</summary>

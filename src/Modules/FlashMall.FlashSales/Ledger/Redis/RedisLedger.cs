@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using FlashMall.FlashSales.Endpoints;
 using FlashMall.FlashSales.Persistence;
 using FlashMall.Kernel.Hosting;
 using FlashMall.Kernel.Observability;
@@ -20,9 +19,10 @@ internal sealed record RedisLedgerKeys(string Prefix)
 }
 
 /// <summary>
-/// The Redis ledger: Redis is the admission gate, the database the source of truth. One Lua
-/// script per purchase checks the epoch, the window, the stock and the buyer's limit, takes the
-/// units and appends the reservation to the sale's stream, atomically; the buyer hears
+/// The Redis ledger: Redis is the admission gate, the database the source of truth. A Lua
+/// script checks the epoch, the window, the stock and the buyer's limit, takes the units and
+/// appends the reservation to the sale's stream, atomically (for a batch of the node's concurrent
+/// purchases at once: <see cref="ReserveBatcher"/>); the buyer hears
 /// "reserved" then, and <see cref="ReservationStream"/> writes it to the database, which decides
 /// for good (a refusal there becomes a <c>gate_false_positive</c> release). Each sale carries an
 /// epoch: when Redis has lost the sale's keys (a restart without persistence, a failover to a
@@ -69,26 +69,7 @@ internal sealed partial class RedisLedger(
         {
             return ReserveOutcome.SoldOut; // no Redis call (a keyed request may be a retry: the script looks)
         }
-        RedisValue[] arguments =
-        [
-            epoch, userId.ToString("N"), quantity, reservationId.ToString("N"),
-            clock.GetUtcNow().ToUnixTimeMilliseconds(), FlashSaleEndpoints.MaxPerUserLimit,
-            Telemetry.TraceParentOf(Activity.Current) ?? "",
-        ];
-        var database = redis.GetDatabase();
-        RedisResult reply;
-        try
-        {
-            // EVALSHA with the hash computed once: given the text, the client finds the hash by
-            // looking the whole script up in a dictionary on every call.
-            reply = await database.ScriptEvaluateAsync(RedisLedgerScripts.ReserveHash, state.Keys.Reserve, arguments);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            // Redis lost its script cache (a restart, a failover): EVAL loads it again.
-            reply = await database.ScriptEvaluateAsync(RedisLedgerScripts.Reserve, state.Keys.Reserve, arguments);
-        }
-        var code = (int)reply;
+        var code = await state.Batcher.ReserveAsync(epoch, userId, quantity, reservationId, keyed, Telemetry.TraceParentOf(Activity.Current));
         switch (code)
         {
             case RedisLedgerScripts.Reserved:
@@ -210,7 +191,11 @@ internal sealed partial class RedisLedger(
         return state.Epoch;
     }
 
-    private SaleState State(SaleTerms sale) => _sales.GetOrAdd(sale.SaleId, _ => new SaleState(sale, keys.For(sale.SaleId)));
+    private SaleState State(SaleTerms sale) => _sales.GetOrAdd(sale.SaleId, _ =>
+    {
+        var saleKeys = keys.For(sale.SaleId);
+        return new SaleState(sale, saleKeys, new ReserveBatcher(redis, saleKeys, clock));
+    });
 
     /// <summary>
     /// Adopts the sale's epoch from Redis; when there is none, one node (the holder of the rebuild
@@ -344,13 +329,16 @@ internal sealed partial class RedisLedger(
     }
 
     /// <summary>This node's view of one sale in the Redis ledger.</summary>
-    private sealed class SaleState(SaleTerms terms, SaleKeys keys)
+    private sealed class SaleState(SaleTerms terms, SaleKeys keys, ReserveBatcher batcher)
     {
         private readonly Lock _gate = new();
         private Task? _loading;
 
         public SaleTerms Terms { get; } = terms;
         public SaleKeys Keys { get; } = keys;
+
+        /// <summary>Groups this node's concurrent purchases of the sale into script calls.</summary>
+        public ReserveBatcher Batcher { get; } = batcher;
 
         /// <summary>The epoch this node last saw; null before the first load and while recovering.</summary>
         public volatile string? Epoch;

@@ -62,16 +62,24 @@ internal static class RedisLedgerScripts
 #pragma warning restore CA5350
 
     /// <summary>
-    /// KEYS: meta, buyers, reservations, stream. ARGV: epoch, buyer (32 lowercase hex), units,
-    /// reservation id (32 lowercase hex), now (Unix ms), most units per purchase (1–999), the
-    /// purchase's W3C traceparent or an empty string (carried on the stream entry), all
-    /// numbers in plain decimal digits (no sign, exponent, hex or spaces). Checks, in order:
-    /// epoch, that none of the sale's keys was lost (evicted or deleted: then the epoch goes too,
-    /// and the sale is rebuilt), arguments, an earlier reservation with this id (replay), window,
-    /// stock, the buyer's limit; then takes the units, counts them to the buyer, records the
-    /// reservation and appends it to the stream. Every refusal returns before the first write
-    /// (but for dropping the epoch of a sale found incomplete). The epoch and the sale's terms
-    /// come in one read (each <c>redis.call</c> costs the shard about a microsecond of its own).
+    /// Admits or refuses a batch of purchases of one sale, one after the other, atomically.
+    /// KEYS: meta, buyers, reservations, stream. ARGV: epoch, now (Unix ms), most units per
+    /// purchase (1–999), then five per purchase: buyer (32 lowercase hex); units (1–999 with no
+    /// leading zero: they are written as given); reservation id (32 lowercase hex); <c>1</c> when
+    /// the id comes from an Idempotency-Key, else <c>0</c> (a keyed purchase may be a retry, so the
+    /// script looks for it; a fresh id cannot be, and costs no look); the purchase's W3C traceparent
+    /// or an empty string (carried on the stream entry). Numbers are plain decimal digits (no sign,
+    /// exponent, hex or spaces).
+    /// <para>Returns one code per purchase, in order; or one code for the whole batch when the epoch
+    /// is not the caller's, a key was lost (evicted or deleted: then the epoch goes too, and the sale
+    /// is rebuilt), or the batch's own arguments are bad. Per purchase it checks, in order: its
+    /// arguments, an earlier reservation with its id (replay), the window, the stock, the buyer's
+    /// limit (the purchases before it in the batch counted); then takes the units, counts them to the
+    /// buyer, records the reservation and appends it to the stream, the stock first, so a script
+    /// stopped midway can only undersell. A refused purchase writes nothing, and no refusal writes
+    /// anything but for dropping the epoch of a sale found incomplete.</para>
+    /// <para>The epoch and the sale's terms are read once per batch: each <c>redis.call</c> costs the
+    /// shard about a microsecond of its own, and each script call about two more.</para>
     /// </summary>
     public const string Reserve = """
         local m = redis.call('HMGET', KEYS[1], 'epoch', 'stock', 'limit', 'starts', 'ends')
@@ -80,32 +88,48 @@ internal static class RedisLedgerScripts
           redis.call('HDEL', KEYS[1], 'epoch')
           return -5
         end
-        local buyer, id = ARGV[2], ARGV[4]
-        if not string.find(ARGV[3], '^%d%d?%d?$') or not string.find(ARGV[5], '^%d+$') or not string.find(ARGV[6], '^%d%d?%d?$')
-          or string.len(buyer) ~= 32 or string.find(buyer, '[^0-9a-f]')
-          or string.len(id) ~= 32 or string.find(id, '[^0-9a-f]') then
-          return -6
+        local t = ARGV[2]
+        if not string.find(t, '^%d+$') or not string.find(ARGV[3], '^%d%d?%d?$') or #ARGV < 8 or (#ARGV - 3) % 5 ~= 0 then return -6 end
+        local now, most = tonumber(t), tonumber(ARGV[3])
+        local stock, limit = tonumber(m[2]), tonumber(m[3])
+        local window = 0
+        if now < tonumber(m[4]) then window = -3 elseif now >= tonumber(m[5]) then window = -4 end
+        local codes = {}
+        for i = 4, #ARGV, 5 do
+          local buyer, q, id, keyed, trace = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+          local code
+          if not string.find(q, '^[1-9]%d?%d?$') or string.len(buyer) ~= 32 or string.find(buyer, '[^0-9a-f]')
+            or string.len(id) ~= 32 or string.find(id, '[^0-9a-f]') or (keyed ~= '0' and keyed ~= '1') then
+            code = -6
+          else
+            local units = tonumber(q)
+            local earlier = keyed == '1' and redis.call('HGET', KEYS[3], id)
+            if units > most then
+              code = -6
+            elseif earlier then
+              if string.sub(earlier, 1, 32) == buyer and tonumber(string.match(earlier, '^%x+:(%d+)')) == units then code = 2 else code = 3 end
+            elseif window ~= 0 then
+              code = window
+            elseif stock < units then
+              code = -1
+            elseif tonumber(redis.call('HGET', KEYS[2], buyer) or '0') + units > limit then
+              code = -2
+            else
+              stock = stock - units
+              redis.call('HINCRBY', KEYS[1], 'stock', '-' .. q)
+              redis.call('HINCRBY', KEYS[2], buyer, q)
+              redis.call('HSET', KEYS[3], id, buyer .. ':' .. q)
+              if string.len(trace) > 0 and string.len(trace) <= 55 then
+                redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', q, 't', t, 'p', trace)
+              else
+                redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', q, 't', t)
+              end
+              code = 1
+            end
+          end
+          codes[#codes + 1] = code
         end
-        local units, now, most = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
-        if units < 1 or units > most then return -6 end
-        local earlier = redis.call('HGET', KEYS[3], id)
-        if earlier then
-          if string.sub(earlier, 1, 32) == buyer and tonumber(string.match(earlier, '^%x+:(%d+)')) == units then return 2 end
-          return 3
-        end
-        if now < tonumber(m[4]) then return -3 end
-        if now >= tonumber(m[5]) then return -4 end
-        if tonumber(m[2]) < units then return -1 end
-        if tonumber(redis.call('HGET', KEYS[2], buyer) or '0') + units > tonumber(m[3]) then return -2 end
-        redis.call('HINCRBY', KEYS[1], 'stock', -units)
-        redis.call('HINCRBY', KEYS[2], buyer, units)
-        redis.call('HSET', KEYS[3], id, buyer .. ':' .. units)
-        if ARGV[7] and string.len(ARGV[7]) > 0 and string.len(ARGV[7]) <= 55 then
-          redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', units, 't', now, 'p', ARGV[7])
-        else
-          redis.call('XADD', KEYS[4], '*', 'r', id, 'u', buyer, 'q', units, 't', now)
-        end
-        return 1
+        return codes
         """;
 
     /// <summary>
