@@ -69,8 +69,20 @@ public sealed class FlashSaleCrashTests
                 var segments = Directory.GetFiles(Path.Combine(dataDirectory, "ledger"), "reservations-*.journal");
                 Assert.True(segments.Length > 0, "the embedded ledger keeps no journal");
                 var journal = segments.Max(StringComparer.Ordinal)!; // the newest: names are zero-padded numbers
-                // A length of 90 bytes followed by 6: the start of a record whose write the crash cut off.
-                await File.AppendAllBytesAsync(journal, [90, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 1, 2]);
+                // A length of 90 bytes followed by 6: the start of a record whose write the crash cut
+                // off, where the next record would have gone (segments are zero-filled ahead: past the
+                // last record [u32 length][u32 CRC][payload] come zeros).
+                var bytes = await File.ReadAllBytesAsync(journal);
+                var end = 0;
+                while (end + 8 <= bytes.Length && BitConverter.ToInt32(bytes, end) is > 0 and var length && end + 8 + length <= bytes.Length)
+                {
+                    end += 8 + length;
+                }
+                await using (var file = new FileStream(journal, FileMode.Open, FileAccess.Write))
+                {
+                    file.Position = end;
+                    await file.WriteAsync(new byte[] { 90, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 1, 2 });
+                }
             }
             var beforeCrash = Count(answered);
             Assert.InRange(beforeCrash, 30, Units);
