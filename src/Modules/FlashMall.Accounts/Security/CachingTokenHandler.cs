@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
+using FlashMall.Kernel.Http;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -75,7 +76,7 @@ internal sealed class CachingTokenHandler : JsonWebTokenHandler
                 _validated.Clear();
                 Interlocked.Exchange(ref _entries, 0);
             }
-            var principal = new ClaimsPrincipal(result.ClaimsIdentity);
+            var principal = new RememberedPrincipal(result.ClaimsIdentity);
             _validated[token] = new Remembered(result, validated.ValidTo, PrivilegedRoles.IsBuyerOnly(principal) ? principal : null);
             result = new TokenValidationResult
             {

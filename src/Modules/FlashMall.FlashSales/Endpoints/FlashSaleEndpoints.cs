@@ -27,7 +27,14 @@ internal sealed record SaleCreated(string Id);
 internal sealed record SaleView(
     string Id, string SkuId, string ProductId, string Name, long SalePrice, long OriginalPrice, int Quantity, int Remaining,
     DateTimeOffset StartsAt, DateTimeOffset EndsAt, string Status);
-internal sealed record PurchaseRequest(int? Quantity);
+/// <remarks>
+/// A settable property, not a positional record: the serializer then fills it through the default
+/// constructor instead of gathering constructor arguments in two objects of its own per purchase.
+/// </remarks>
+internal sealed record PurchaseRequest
+{
+    public int? Quantity { get; init; }
+}
 internal sealed record PurchaseAccepted(string ReservationId, string Status);
 internal sealed record ReservationView(string ReservationId, string Status, string? OrderId);
 
