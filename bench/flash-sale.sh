@@ -28,6 +28,8 @@
 # Prints a markdown report on stdout; progress on stderr. About a minute and a half per ledger.
 # Beside req/s, each run prints the server process's CPU time per request during the measured
 # run (user + system, from /proc): steadier than req/s when the box's load moves between runs.
+# For the Redis ledger also the shard's own CPU per request (INFO cpu) and the purchases one
+# reserve-script call carried (INFO commandstats).
 # BENCH_TRACE=FILE.nettrace also records 5 s of CPU samples of the server during the purchase
 # run (needs dotnet-trace on PATH or in BENCH_TOOLS); `dotnet-trace report FILE topN` reads it.
 set -euo pipefail
