@@ -71,8 +71,8 @@ internal sealed partial class ReservationJournal : IDisposable
     private readonly ConcurrentDictionary<Guid, StrongBox> _inFlightBySale = new();
     private readonly SemaphoreSlim _drainSignal = new(0);
     private FileStream? _file;
-    /// <summary>The next segment, zero-filled in the background while the current one fills (null while none is).</summary>
-    private Task<FileStream>? _prepared;
+    /// <summary>The next segment being zero-filled in the background while the current one fills (null while none is).</summary>
+    private Task? _prepared;
     private Thread? _appender;
     private int _backlog;
     private volatile Exception? _broken;
@@ -165,7 +165,8 @@ internal sealed partial class ReservationJournal : IDisposable
             File.Delete(path); // every record is in the database now
         }
         _segment = segments.Count > 0 ? segments[^1].Number + 1 : 1;
-        _file = OpenSegment(_segment, CreateZeroed());
+        CreateZeroed();
+        _file = OpenSegment(_segment);
         _prepared = PrepareNext();
         _appender = new Thread(AppendLoop) { IsBackground = true, Name = "Reservation journal" };
         _appender.Start();
@@ -237,60 +238,50 @@ internal sealed partial class ReservationJournal : IDisposable
     /// The next segment, made ahead on a thread of its own (<see cref="CreateZeroed"/>): the
     /// appender never waits for it unless a segment fills faster than the next one is zeroed.
     /// </summary>
-    private Task<FileStream> PrepareNext() =>
+    private Task PrepareNext() =>
         Task.Factory.StartNew(CreateZeroed, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>
-    /// A segment's file under <see cref="PreparedFileName"/>, opened <c>O_SYNC</c>, its whole size
-    /// written with zeros (and so on disk, with its size) before it is used. A record is then written
-    /// over blocks the file already has: the disk flush carries the data alone, not also the
-    /// file system's journal of a file that grew, which makes a write about three times cheaper
+    /// Writes the next segment's file, <see cref="PreparedFileName"/>, its whole size in zeros,
+    /// <c>O_SYNC</c> (so on disk, with its size, before it is used). A record is then written over
+    /// blocks the file already has: the disk flush carries the data alone, not also the file
+    /// system's journal of a file that grew, which makes a write about three times cheaper
     /// (docs/BENCHMARKS.md). Recovery reads zeros after the last record as the segment's unused end.
     /// </summary>
-    private FileStream CreateZeroed()
+    private void CreateZeroed()
     {
-        var file = new FileStream(PreparedPath, new FileStreamOptions
+        using var file = new FileStream(PreparedPath, new FileStreamOptions
         {
             Mode = FileMode.Create,
             Access = FileAccess.Write,
             Share = FileShare.None,
             BufferSize = 0,
-            Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
+            Options = FileOptions.WriteThrough,
         });
-        try
+        var zeros = new byte[(int)Math.Min(_segmentBytes, 1 << 20)];
+        for (var left = _segmentBytes; left > 0; left -= zeros.Length)
         {
-            var zeros = new byte[(int)Math.Min(_segmentBytes, 1 << 20)];
-            for (var left = _segmentBytes; left > 0; left -= zeros.Length)
-            {
-                file.Write(zeros, 0, (int)Math.Min(zeros.Length, left));
-            }
-            file.Position = 0;
-            return file;
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
+            file.Write(zeros, 0, (int)Math.Min(zeros.Length, left));
         }
     }
 
     /// <summary>
-    /// Gives the zero-filled file its segment's name; the folder is flushed so the name survives a
-    /// power cut before any record is written to it.
+    /// Gives the zero-filled file its segment's name (closed, so any file system allows the rename)
+    /// and opens it <c>O_SYNC</c>: a write returns once it is on disk. The folder is flushed first,
+    /// so the name survives a power cut before any record is written to it.
     /// </summary>
-    private FileStream OpenSegment(long number, FileStream zeroed)
+    private FileStream OpenSegment(long number)
     {
-        try
+        File.Move(PreparedPath, SegmentPath(number));
+        DirectorySync.Flush(Folder);
+        return new FileStream(SegmentPath(number), new FileStreamOptions
         {
-            File.Move(PreparedPath, SegmentPath(number));
-            DirectorySync.Flush(Folder);
-            return zeroed;
-        }
-        catch
-        {
-            zeroed.Dispose();
-            throw;
-        }
+            Mode = FileMode.Open,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            BufferSize = 0,
+            Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
+        });
     }
 
     /// <summary>Completes once the reservation is on disk; it then waits in memory for <see cref="TakeForDrain"/>.</summary>
@@ -471,8 +462,16 @@ internal sealed partial class ReservationJournal : IDisposable
             return current;
         }
         var prepared = _prepared;
-        _prepared = null; // made again below, or (after a failure) by the next group's call
-        var next = OpenSegment(_segment + 1, prepared?.GetAwaiter().GetResult() ?? CreateZeroed());
+        _prepared = null; // made again below, or (after a failure) here by the next group's call
+        if (prepared is null)
+        {
+            CreateZeroed();
+        }
+        else
+        {
+            prepared.GetAwaiter().GetResult();
+        }
+        var next = OpenSegment(_segment + 1);
         lock (_pendingById)
         {
             var closed = _segment;
@@ -546,10 +545,7 @@ internal sealed partial class ReservationJournal : IDisposable
         _file?.Dispose();
         try
         {
-            if (_prepared?.Wait(TimeSpan.FromSeconds(5)) == true)
-            {
-                _prepared.Result.Dispose();
-            }
+            _prepared?.Wait(TimeSpan.FromSeconds(5));
         }
         catch (AggregateException)
         {
