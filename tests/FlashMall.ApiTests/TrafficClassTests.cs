@@ -418,12 +418,14 @@ public sealed class NonCoreLaneTests(LowPriorityLaneFactory factory) : IClassFix
         })).GetProperty("id").GetString();
         var lanedBefore = Volatile.Read(ref laned);
 
-        // Indexing runs behind the write: search (on the lane) until the product is found.
+        // Indexing runs behind the write: search (on the lane) until the product is found. The
+        // bound is generous: what is tested is where the search runs, not how soon the index
+        // catches up (10 s was once not enough for a loaded 2-core box running the suites in parallel).
         var watch = System.Diagnostics.Stopwatch.StartNew();
         System.Text.Json.JsonElement search;
         while ((search = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/search?q=lantern&categoryId={category}")).GetProperty("total").GetInt32() == 0)
         {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the search on the lane never found the product");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the search on the lane never found the product");
             await Task.Delay(20);
         }
         Assert.Equal(product, search.GetProperty("items")[0].GetProperty("id").GetString());
