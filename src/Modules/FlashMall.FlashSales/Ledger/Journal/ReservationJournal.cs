@@ -250,14 +250,7 @@ internal sealed partial class ReservationJournal : IDisposable
     /// </summary>
     private void CreateZeroed()
     {
-        using var file = new FileStream(PreparedPath, new FileStreamOptions
-        {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            BufferSize = 0,
-            Options = FileOptions.WriteThrough,
-        });
+        using var file = OpenSynchronous(PreparedPath, FileMode.Create);
         var zeros = new byte[(int)Math.Min(_segmentBytes, 1 << 20)];
         for (var left = _segmentBytes; left > 0; left -= zeros.Length)
         {
@@ -274,15 +267,18 @@ internal sealed partial class ReservationJournal : IDisposable
     {
         File.Move(PreparedPath, SegmentPath(number));
         DirectorySync.Flush(Folder);
-        return new FileStream(SegmentPath(number), new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            BufferSize = 0,
-            Options = FileOptions.WriteThrough, // O_SYNC: a write returns once it is on disk
-        });
+        return OpenSynchronous(SegmentPath(number), FileMode.Open);
     }
+
+    /// <summary>Opened for this process alone, unbuffered and <c>O_SYNC</c>: a write returns once it is on disk.</summary>
+    private static FileStream OpenSynchronous(string path, FileMode mode) => new(path, new FileStreamOptions
+    {
+        Mode = mode,
+        Access = FileAccess.Write,
+        Share = FileShare.None,
+        BufferSize = 0,
+        Options = FileOptions.WriteThrough,
+    });
 
     /// <summary>Completes once the reservation is on disk; it then waits in memory for <see cref="TakeForDrain"/>.</summary>
     public Task AppendAsync(PendingReservation reservation)
